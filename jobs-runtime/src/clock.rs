@@ -1,0 +1,84 @@
+use chrono::{DateTime, TimeDelta, Utc};
+use tokio::time::Instant;
+
+/// Where the runtime reads wall-clock time.
+///
+/// Schedules are wall-clock (`09:30 in Europe/Berlin`) while waiting is done with `tokio::time`.
+/// [`Clock::system`] reads the system clock; [`Clock::starting_at`] starts at a given instant and
+/// then follows `tokio::time`, so that a test on paused time (`#[tokio::test(start_paused = true)]`)
+/// can cover a day, or a daylight-saving weekend, in milliseconds.
+#[derive(Clone, Debug)]
+pub struct Clock {
+    kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+enum Kind {
+    System,
+    Simulated {
+        start: DateTime<Utc>,
+    },
+    Anchored {
+        start: DateTime<Utc>,
+        anchor: Instant,
+    },
+}
+
+impl Clock {
+    /// The system's wall clock: the default.
+    #[must_use]
+    pub fn system() -> Self {
+        Self { kind: Kind::System }
+    }
+
+    /// A clock that reads `start` when the runtime starts and then advances with `tokio::time`,
+    /// paused or not.
+    #[must_use]
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            kind: Kind::Simulated { start },
+        }
+    }
+
+    /// Fixes the simulated clock's origin to the current `tokio::time` instant; called inside the
+    /// runtime, where paused time is visible.
+    pub(crate) fn anchor(&self) -> Self {
+        match self.kind {
+            Kind::Simulated { start } => Self {
+                kind: Kind::Anchored {
+                    start,
+                    anchor: Instant::now(),
+                },
+            },
+            _ => self.clone(),
+        }
+    }
+
+    /// The current wall-clock instant.
+    #[must_use]
+    pub fn now(&self) -> DateTime<Utc> {
+        match self.kind {
+            Kind::System => Utc::now(),
+            Kind::Simulated { start } => start,
+            Kind::Anchored { start, anchor } => {
+                let elapsed = TimeDelta::from_std(anchor.elapsed()).unwrap_or(TimeDelta::MAX);
+                start
+                    .checked_add_signed(elapsed)
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC)
+            }
+        }
+    }
+
+    /// The `tokio::time` instant at which this clock reads `at` (now, if `at` is past).
+    pub(crate) fn deadline(&self, at: DateTime<Utc>) -> Instant {
+        let wait = (at - self.now()).to_std().unwrap_or_default();
+        // About 30 years: far enough for any tick, near enough not to overflow `Instant`.
+        Instant::now() + wait.min(std::time::Duration::from_secs(1 << 30))
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}

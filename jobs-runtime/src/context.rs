@@ -1,0 +1,242 @@
+use crate::private::Extract;
+use chrono::{DateTime, Utc};
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// What a running job knows about its run: take it as a parameter of a `#[job]` function.
+///
+/// # Examples
+///
+/// ```
+/// use jobs_runtime::{job, JobContext};
+///
+/// #[job(every = "1m")]
+/// async fn sync_accounts(ctx: JobContext) {
+///     tracing::info!(attempt = ctx.attempt(), scheduled = %ctx.scheduled_at(), "syncing");
+///     tokio::select! {
+///         () = ctx.cancelled() => tracing::info!("shutting down, stopping early"),
+///         () = async { /* the work */ } => {}
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct JobContext {
+    inner: Arc<ContextInner>,
+}
+
+struct ContextInner {
+    name: Arc<str>,
+    run_id: RunId,
+    attempt: u32,
+    scheduled_at: DateTime<Utc>,
+    shutdown: watch::Receiver<bool>,
+    states: Arc<States>,
+}
+
+impl JobContext {
+    pub(crate) fn new(
+        name: Arc<str>,
+        run_id: RunId,
+        attempt: u32,
+        scheduled_at: DateTime<Utc>,
+        shutdown: watch::Receiver<bool>,
+        states: Arc<States>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(ContextInner {
+                name,
+                run_id,
+                attempt,
+                scheduled_at,
+                shutdown,
+                states,
+            }),
+        }
+    }
+
+    /// The job's name: `module::path::fn_name` unless `#[job(name = "…")]` says otherwise.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// This run's identifier, the same for every attempt of the run and in its history record.
+    #[must_use]
+    pub fn run_id(&self) -> RunId {
+        self.inner.run_id
+    }
+
+    /// The attempt, counting from 1; `retries = 3` allows attempts 1 to 4.
+    #[must_use]
+    pub fn attempt(&self) -> u32 {
+        self.inner.attempt
+    }
+
+    /// The instant this run was scheduled for (for a triggered run, when it was triggered), before
+    /// any jitter: the same for every attempt and on every process.
+    #[must_use]
+    pub fn scheduled_at(&self) -> DateTime<Utc> {
+        self.inner.scheduled_at
+    }
+
+    /// Resolves when the runtime begins to shut down. The run may go on until the shutdown
+    /// timeout, when it is cancelled; a job that can stop early should listen here.
+    pub async fn cancelled(&self) {
+        let mut shutdown = self.inner.shutdown.clone();
+        // An error means the runtime is gone, which is a shutdown too.
+        let _ = shutdown.wait_for(|&stopping| stopping).await;
+    }
+
+    /// Whether the runtime has begun to shut down.
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        *self.inner.shutdown.borrow()
+    }
+
+    pub(crate) fn states(&self) -> &States {
+        &self.inner.states
+    }
+}
+
+impl fmt::Debug for JobContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JobContext")
+            .field("name", &self.name())
+            .field("run_id", &self.run_id())
+            .field("attempt", &self.attempt())
+            .field("scheduled_at", &self.scheduled_at())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Identifies one run of a job (all its attempts) within a runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunId(pub(crate) u64);
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:08x}", self.0)
+    }
+}
+
+/// A shared value given to [`Builder::state`](crate::Builder::state), taken as a job parameter.
+///
+/// A job that takes a `State<T>` the builder was not given fails at startup, naming the job and
+/// `T`, not at its first run.
+///
+/// # Examples
+///
+/// ```
+/// use jobs_runtime::{job, State};
+///
+/// struct Pool { url: String }
+///
+/// #[job(every = "30s")]
+/// async fn ping(pool: State<Pool>) {
+///     println!("pinging {}", pool.url);
+/// }
+///
+/// # async fn start() -> Result<(), jobs_runtime::Error> {
+/// let runtime = jobs_runtime::Runtime::builder()
+///     .state(Pool { url: "postgres://localhost/app".into() })
+///     .build()?;
+/// # Ok(()) }
+/// ```
+pub struct State<T>(Arc<T>);
+
+impl<T> State<T> {
+    /// Wraps a value, to call a job function directly, as in a unit test.
+    pub fn new(value: T) -> Self {
+        Self(Arc::new(value))
+    }
+
+    /// The shared value.
+    #[must_use]
+    pub fn into_inner(self) -> Arc<T> {
+        self.0
+    }
+}
+
+impl<T> From<Arc<T>> for State<T> {
+    fn from(value: Arc<T>) -> Self {
+        Self(value)
+    }
+}
+
+impl<T> Clone for State<T> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Deref for State<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for State<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("State").field(&self.0).finish()
+    }
+}
+
+/// The values given to [`Builder::state`](crate::Builder::state), by type.
+#[derive(Default)]
+pub struct States {
+    values: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+}
+
+impl States {
+    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
+        self.values.insert(TypeId::of::<T>(), Arc::new(value));
+    }
+
+    fn get<T: Send + Sync + 'static>(&self) -> Option<Arc<T>> {
+        let value = Arc::clone(self.values.get(&TypeId::of::<T>())?);
+        value.downcast().ok()
+    }
+}
+
+impl fmt::Debug for States {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("States")
+            .field("count", &self.values.len())
+            .finish()
+    }
+}
+
+impl<T: Send + Sync + 'static> Extract for State<T> {
+    fn check(states: &States) -> Result<(), &'static str> {
+        states
+            .get::<T>()
+            .map(drop)
+            .ok_or_else(std::any::type_name::<T>)
+    }
+
+    fn extract(context: &JobContext) -> Self {
+        // The runtime checks every job's states before it starts, so this cannot fail.
+        Self(
+            context
+                .states()
+                .get::<T>()
+                .expect("states are checked when the runtime starts"),
+        )
+    }
+}
+
+impl Extract for JobContext {
+    fn check(_: &States) -> Result<(), &'static str> {
+        Ok(())
+    }
+
+    fn extract(context: &JobContext) -> Self {
+        context.clone()
+    }
+}

@@ -1,0 +1,129 @@
+use crate::context::RunId;
+use chrono::{DateTime, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// One tick of a job: a run with its outcome, or a tick that did not run and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RunRecord {
+    /// The job's name.
+    pub job: Arc<str>,
+    /// The run; `None` for a tick that did not run.
+    pub run_id: Option<RunId>,
+    /// The instant the tick was scheduled for (a triggered run: when it was triggered).
+    pub scheduled_at: DateTime<Utc>,
+    /// When the first attempt started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the run ended.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Attempts made, counting from 1; 0 for a tick that did not run.
+    pub attempts: u32,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// The last attempt's error, or why the run was cancelled.
+    pub error: Option<String>,
+    /// How long after its intended instant (scheduled plus jitter) the first attempt started.
+    pub lateness: Option<Duration>,
+}
+
+/// How a tick ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// An attempt succeeded.
+    Succeeded,
+    /// Every attempt failed (an error, a panic or a timeout); the error is in the record.
+    Failed,
+    /// The run was stopped: shutdown, or a newer run under `overlap = "replace"`.
+    Cancelled,
+    /// The tick did not run.
+    Skipped(SkipReason),
+}
+
+/// Why a tick did not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// The previous run was still running and the job's overlap policy is `skip`.
+    Overlap,
+    /// The job was paused.
+    Paused,
+    /// A later tick of the same job was already due when this one came round (the process was
+    /// stalled or suspended); the latest one ran.
+    Missed,
+    /// The runtime was shutting down.
+    Shutdown,
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Overlap => "overlap",
+            Self::Paused => "paused",
+            Self::Missed => "missed",
+            Self::Shutdown => "shutdown",
+        })
+    }
+}
+
+/// The last records of every job, bounded per job.
+#[derive(Debug)]
+pub(crate) struct History {
+    limit: usize,
+    records: Mutex<HashMap<Arc<str>, VecDeque<RunRecord>>>,
+}
+
+impl History {
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            records: Mutex::default(),
+        }
+    }
+
+    pub(crate) fn push(&self, record: RunRecord) {
+        if self.limit == 0 {
+            return;
+        }
+        // A panicking job never holds this lock, so poisoning can only come from a bug here;
+        // the data stays consistent either way.
+        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        let job = records.entry(Arc::clone(&record.job)).or_default();
+        if job.len() == self.limit {
+            job.pop_front();
+        }
+        job.push_back(record);
+    }
+
+    pub(crate) fn skipped(&self, job: &Arc<str>, scheduled_at: DateTime<Utc>, reason: SkipReason) {
+        tracing::info!(job = %job, %scheduled_at, reason = %reason, "tick skipped");
+        self.push(RunRecord {
+            job: Arc::clone(job),
+            run_id: None,
+            scheduled_at,
+            started_at: None,
+            finished_at: None,
+            attempts: 0,
+            outcome: Outcome::Skipped(reason),
+            error: None,
+            lateness: None,
+        });
+    }
+
+    pub(crate) fn of(&self, job: &str) -> Vec<RunRecord> {
+        let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        records
+            .get(job)
+            .map(|job| job.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn all(&self) -> Vec<RunRecord> {
+        let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut all: Vec<RunRecord> = records.values().flatten().cloned().collect();
+        all.sort_by(|a, b| (a.scheduled_at, &a.job).cmp(&(b.scheduled_at, &b.job)));
+        all
+    }
+}
