@@ -42,7 +42,6 @@ pub(crate) async fn drive(run: Run) {
         "job",
         job = %run.spec.name,
         run_id = %run.id,
-        attempt = tracing::field::Empty,
         scheduled_at = %run.scheduled_at,
     );
     let started_at = run.shared.clock.now();
@@ -68,7 +67,6 @@ async fn attempts(recorder: &mut Recorder) {
     let options = &run.spec.options;
     let mut shutdown = run.shared.shutdown.subscribe();
     for attempt in 1..=options.retries.saturating_add(1) {
-        tracing::Span::current().record("attempt", attempt);
         recorder.record.attempts = attempt;
         let context = JobContext::new(
             Arc::clone(&run.spec.name),
@@ -81,13 +79,18 @@ async fn attempts(recorder: &mut Recorder) {
         let attempt_future = CatchPanic((run.spec.run)(context));
         let result = match options.timeout {
             Some(limit) => tokio::time::timeout(limit, attempt_future)
+                .instrument(tracing::info_span!("attempt", attempt))
                 .await
                 .unwrap_or_else(|_| Err(format!("timed out after {}", format_duration(limit)))),
-            None => attempt_future.await,
+            None => {
+                attempt_future
+                    .instrument(tracing::info_span!("attempt", attempt))
+                    .await
+            }
         };
         let error = match result {
             Ok(()) => {
-                tracing::info!("job succeeded");
+                tracing::info!(attempt, "job succeeded");
                 recorder.record.outcome = Outcome::Succeeded;
                 recorder.record.error = None;
                 return;
@@ -95,13 +98,13 @@ async fn attempts(recorder: &mut Recorder) {
             Err(error) => error,
         };
         if attempt > options.retries {
-            tracing::error!(error = %error, "job failed");
+            tracing::error!(attempt, error = %error, "job failed");
             recorder.record.outcome = Outcome::Failed;
             recorder.record.error = Some(error);
             break;
         }
         let delay = options.retry_delay(attempt);
-        tracing::warn!(error = %error, retry_in = %format_duration(delay), "attempt failed");
+        tracing::warn!(attempt, error = %error, retry_in = %format_duration(delay), "attempt failed");
         recorder.record.error = Some(error);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
