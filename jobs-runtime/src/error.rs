@@ -30,6 +30,13 @@ pub enum Error {
     },
     /// No job has this name (or `only`/`exclude` named a job that is not registered).
     UnknownJob(String),
+    /// A short name that ends the names of several jobs.
+    AmbiguousJob {
+        /// The name given.
+        name: String,
+        /// The jobs it could mean.
+        matches: Vec<String>,
+    },
     /// The runtime has shut down.
     ShutDown,
     /// Listening for SIGINT or SIGTERM failed.
@@ -52,6 +59,11 @@ impl fmt::Display for Error {
                 "job `{job}` has an invalid schedule ({reason}); jobs-macros and jobs-runtime must be the same version"
             ),
             Self::UnknownJob(name) => write!(f, "no job is named `{name}`"),
+            Self::AmbiguousJob { name, matches } => write!(
+                f,
+                "`{name}` could be any of {}; give the full name",
+                matches.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+            ),
             Self::ShutDown => f.write_str("the job runtime has shut down"),
             Self::Signal(error) => write!(f, "cannot listen for shutdown signals: {error}"),
         }

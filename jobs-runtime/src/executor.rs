@@ -76,7 +76,7 @@ async fn attempts(recorder: &mut Recorder) {
             shutdown.clone(),
             Arc::clone(&run.shared.states),
         );
-        let attempt_future = CatchPanic((run.spec.run)(context));
+        let attempt_future = catch_panic(|| (run.spec.run)(context));
         let result = match options.timeout {
             Some(limit) => tokio::time::timeout(limit, attempt_future)
                 .instrument(tracing::info_span!("attempt", attempt))
@@ -125,7 +125,7 @@ async fn attempts(recorder: &mut Recorder) {
             scheduled_at: run.scheduled_at,
             error: recorder.record.error.clone().unwrap_or_default(),
         };
-        if let Err(error) = CatchPanic(handler(failure)).await {
+        if let Err(error) = catch_panic(|| handler(failure)).await {
             tracing::error!(error = %error, "on_failure handler failed");
         }
     }
@@ -160,21 +160,33 @@ impl Drop for Recorder {
     }
 }
 
-/// Turns a panic inside an attempt into a failed attempt, so that it is retried like an error
-/// and never reaches the scheduler.
-struct CatchPanic(JobFuture);
+/// Turns a panic inside an attempt, or inside the function that creates it, into a failed
+/// attempt, so that it is retried like an error and never reaches the scheduler.
+fn catch_panic(start: impl FnOnce() -> JobFuture) -> CatchPanic {
+    CatchPanic(catch_unwind(AssertUnwindSafe(start)).map_err(|panic| Some(panicked(&*panic))))
+}
+
+/// The attempt, or the message of the panic that prevented it.
+struct CatchPanic(Result<JobFuture, Option<String>>);
 
 impl Future for CatchPanic {
     type Output = Result<(), String>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &mut self.0;
-        match catch_unwind(AssertUnwindSafe(|| inner.as_mut().poll(cx))) {
+        let attempt = match &mut self.0 {
+            Ok(attempt) => attempt,
+            Err(message) => return Poll::Ready(Err(message.take().unwrap_or_default())),
+        };
+        match catch_unwind(AssertUnwindSafe(|| attempt.as_mut().poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(result)) => Poll::Ready(result.map_err(|error| error_chain(&*error))),
-            Err(panic) => Poll::Ready(Err(format!("panicked: {}", panic_message(&*panic)))),
+            Err(panic) => Poll::Ready(Err(panicked(&*panic))),
         }
     }
+}
+
+fn panicked(panic: &(dyn std::any::Any + Send)) -> String {
+    format!("panicked: {}", panic_message(panic))
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {

@@ -114,10 +114,13 @@ impl History {
 
     pub(crate) fn of(&self, job: &str) -> Vec<RunRecord> {
         let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        records
-            .get(job)
-            .map(|job| job.iter().cloned().collect())
-            .unwrap_or_default()
+        let Ok(name) = crate::registry::resolve(records.keys().map(AsRef::as_ref), job) else {
+            return Vec::new();
+        };
+        let mut of: Vec<RunRecord> = records[name.as_str()].iter().cloned().collect();
+        // Records are pushed as runs end, so a skipped tick can precede the run that caused it.
+        of.sort_by_key(|record| record.scheduled_at);
+        of
     }
 
     pub(crate) fn all(&self) -> Vec<RunRecord> {

@@ -1,5 +1,6 @@
 use crate::job::{def_location, def_options, def_schedule, JobOptions};
 use crate::private::JobDef;
+use crate::Error;
 use jobs_schedule::Schedule;
 use std::fmt;
 
@@ -72,4 +73,35 @@ pub fn registered_jobs() -> Vec<RegisteredJob> {
 
 pub(crate) fn definitions() -> impl Iterator<Item = &'static JobDef> {
     inventory::iter::<JobDef>.into_iter()
+}
+
+/// Whether `given` names the job `full`: in full, or by its last parts (`cleanup` for
+/// `my_app::jobs::cleanup`).
+pub(crate) fn name_matches(full: &str, given: &str) -> bool {
+    full == given
+        || full
+            .strip_suffix(given)
+            .is_some_and(|prefix| prefix.ends_with("::"))
+}
+
+/// The one name among `known` that `given` names.
+pub(crate) fn resolve<'a>(
+    known: impl Iterator<Item = &'a str>,
+    given: &str,
+) -> Result<String, Error> {
+    let mut matches: Vec<&str> = known.filter(|full| name_matches(full, given)).collect();
+    if let Some(exact) = matches.iter().find(|full| **full == given) {
+        return Ok((*exact).to_owned());
+    }
+    match matches.len() {
+        0 => Err(Error::UnknownJob(given.to_owned())),
+        1 => Ok(matches[0].to_owned()),
+        _ => {
+            matches.sort_unstable();
+            Err(Error::AmbiguousJob {
+                name: given.to_owned(),
+                matches: matches.into_iter().map(str::to_owned).collect(),
+            })
+        }
+    }
 }

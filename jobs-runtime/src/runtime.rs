@@ -2,7 +2,7 @@ use crate::clock::Clock;
 use crate::context::{RunId, States};
 use crate::history::{History, RunRecord};
 use crate::job::{Job, JobSpec};
-use crate::registry;
+use crate::registry::{self, name_matches};
 use crate::scheduler::{Command, Scheduler};
 use crate::Error;
 use chrono::{DateTime, Utc};
@@ -173,7 +173,7 @@ impl Builder {
                         .unwrap_or_else(|| "added at run time".to_owned())
                 };
                 let (mut first, mut second) = (place(first), place(spec));
-                if first > second {
+                if location_order(&first) > location_order(&second) {
                     std::mem::swap(&mut first, &mut second);
                 }
                 return Err(Error::DuplicateJob {
@@ -200,11 +200,12 @@ impl Builder {
     }
 }
 
-fn name_matches(full: &str, given: &str) -> bool {
-    full == given
-        || full
-            .strip_suffix(given)
-            .is_some_and(|prefix| prefix.ends_with("::"))
+/// `file:line:column` ordered by file, then numerically.
+fn location_order(location: &str) -> (&str, u32, u32) {
+    let mut parts = location.rsplitn(3, ':');
+    let column = parts.next().and_then(|c| c.parse().ok()).unwrap_or(0);
+    let line = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+    (parts.next().unwrap_or(location), line, column)
 }
 
 /// The job runtime: the jobs it runs and how. Start it with [`Runtime::start`],
@@ -399,9 +400,12 @@ impl Handle {
 
     /// Runs a job now, whatever its schedule, pause or overlap policy; returns the new run's id.
     ///
+    /// Here and in the other methods, a job is named in full (`my_app::jobs::cleanup`) or by the
+    /// last parts of its name (`cleanup`, `jobs::cleanup`) when only one job's name ends so.
+    ///
     /// # Errors
     ///
-    /// [`Error::UnknownJob`], or [`Error::ShutDown`].
+    /// [`Error::UnknownJob`], [`Error::AmbiguousJob`], or [`Error::ShutDown`].
     pub async fn trigger(&self, job: &str) -> Result<RunId, Error> {
         self.ask(|reply| Command::Trigger(job.to_owned(), reply))
             .await
@@ -469,8 +473,8 @@ impl Handle {
         answer.await.map_err(|_| Error::ShutDown)
     }
 
-    /// The job's last records, oldest first: runs with their outcome, and ticks that did not run
-    /// with the reason.
+    /// The job's last records by scheduled instant: runs with their outcome, and ticks that did
+    /// not run with the reason. The job is named in full or by the last parts of its name.
     #[must_use]
     pub fn history(&self, job: &str) -> Vec<RunRecord> {
         self.shared.history.of(job)

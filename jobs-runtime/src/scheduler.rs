@@ -80,6 +80,8 @@ pub(crate) struct Scheduler {
     commands: mpsc::UnboundedReceiver<Command>,
     done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
+    /// Runs of removed jobs, still to be waited for at shutdown.
+    orphans: Vec<Running>,
     shutdown_timeout: Duration,
 }
 
@@ -100,6 +102,7 @@ impl Scheduler {
             commands,
             done_tx,
             done_rx,
+            orphans: Vec::new(),
             shutdown_timeout,
         };
         let now = scheduler.shared.clock.now();
@@ -302,6 +305,7 @@ impl Scheduler {
 
     fn finished(&mut self, done: &Done) {
         let Some(slot) = self.slots.get_mut(done.slot).and_then(Option::as_mut) else {
+            self.orphans.retain(|running| running.run_id != done.run_id);
             return;
         };
         slot.running.retain(|running| running.run_id != done.run_id);
@@ -313,10 +317,9 @@ impl Scheduler {
     }
 
     fn slot_named(&mut self, name: &str) -> Result<usize, Error> {
-        self.by_name
-            .get(name)
-            .copied()
-            .ok_or_else(|| Error::UnknownJob(name.to_owned()))
+        let known = self.by_name.keys().map(AsRef::as_ref);
+        let full = crate::registry::resolve(known, name)?;
+        Ok(self.by_name[full.as_str()])
     }
 
     fn command(&mut self, command: Command) {
@@ -362,8 +365,10 @@ impl Scheduler {
             }
             Command::Remove(name, reply) => {
                 let result = self.slot_named(&name).map(|index| {
-                    // Runs already started finish; their reports find no slot and are dropped.
-                    self.slots[index] = None;
+                    // Runs already started finish, and shutdown still waits for them.
+                    if let Some(slot) = self.slots[index].take() {
+                        self.orphans.extend(slot.running);
+                    }
                     self.by_name.remove(name.as_str());
                 });
                 let _ = reply.send(result);
@@ -397,7 +402,8 @@ impl Scheduler {
     }
 
     /// Stops starting runs, lets running ones finish within the shutdown timeout, then cancels
-    /// the rest and waits for their records.
+    /// the rest and waits for their records. Ticks that come meanwhile are recorded as skipped,
+    /// and commands are answered with [`Error::ShutDown`].
     async fn shut_down(mut self) {
         tracing::info!(timeout = ?self.shutdown_timeout, "job runtime shutting down");
         self.shared.shutdown.send_replace(true);
@@ -410,27 +416,79 @@ impl Scheduler {
         }
         let deadline = tokio::time::sleep(self.shutdown_timeout);
         tokio::pin!(deadline);
+        let tick = tokio::time::sleep_until(Instant::now());
+        tokio::pin!(tick);
         let mut cancelled = false;
-        while self
-            .slots
-            .iter()
-            .flatten()
-            .any(|slot| !slot.running.is_empty())
-        {
+        while self.running() {
+            let next = self.heap.peek().map(|Reverse(entry)| entry.at);
+            if let Some(at) = next {
+                tick.as_mut().reset(at);
+            }
             tokio::select! {
+                biased;
                 Some(done) = self.done_rx.recv() => self.finished(&done),
+                Some(command) = self.commands.recv() => refuse(command),
                 () = &mut deadline, if !cancelled => {
                     cancelled = true;
                     let reason = format!(
                         "cancelled at shutdown: still running after the shutdown timeout of {}",
                         jobs_schedule::format_duration(self.shutdown_timeout)
                     );
-                    for running in self.slots.iter().flatten().flat_map(|slot| &slot.running) {
+                    let runs = self.slots.iter().flatten().flat_map(|slot| &slot.running);
+                    for running in runs.chain(&self.orphans) {
                         running.cancel(reason.clone());
                     }
                 }
+                () = &mut tick, if next.is_some() => self.skip_due_ticks(),
             }
         }
         tracing::info!("job runtime stopped");
+    }
+
+    fn running(&self) -> bool {
+        !self.orphans.is_empty()
+            || self
+                .slots
+                .iter()
+                .flatten()
+                .any(|slot| !slot.running.is_empty())
+    }
+
+    fn skip_due_ticks(&mut self) {
+        let now_instant = Instant::now();
+        let now = self.shared.clock.now();
+        while self
+            .heap
+            .peek()
+            .is_some_and(|Reverse(entry)| entry.at <= now_instant)
+        {
+            let Some(Reverse(entry)) = self.heap.pop() else {
+                break;
+            };
+            let Some(slot) = self.slots[entry.slot].as_ref() else {
+                continue;
+            };
+            if slot.generation == entry.generation {
+                self.shared.history.skipped(
+                    &slot.spec.name,
+                    entry.scheduled_at,
+                    SkipReason::Shutdown,
+                );
+                self.plan(entry.slot, entry.scheduled_at, now);
+            }
+        }
+    }
+}
+
+/// Answers a command that arrives while shutting down.
+fn refuse(command: Command) {
+    match command {
+        Command::Trigger(_, reply) => drop(reply.send(Err(Error::ShutDown))),
+        Command::Pause(_, reply)
+        | Command::Resume(_, reply)
+        | Command::Reschedule(_, _, reply)
+        | Command::Add(_, reply)
+        | Command::Remove(_, reply) => drop(reply.send(Err(Error::ShutDown))),
+        Command::Jobs(_) | Command::Shutdown => {}
     }
 }

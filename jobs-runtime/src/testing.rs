@@ -103,12 +103,8 @@ impl Report {
     }
 
     fn of<'a>(&'a self, job: &'a str) -> impl Iterator<Item = &'a RunRecord> + 'a {
-        self.records.iter().filter(move |record| {
-            *record.job == *job
-                || record
-                    .job
-                    .strip_suffix(job)
-                    .is_some_and(|prefix| prefix.ends_with("::"))
-        })
+        self.records
+            .iter()
+            .filter(move |record| crate::registry::name_matches(&record.job, job))
     }
 }
