@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use jobs_runtime::{job, Handle, Runtime};
+use std::fmt::Write as _;
 use std::time::Duration;
 
 #[job(every = "5s", name = "cleanup")]
@@ -25,13 +26,12 @@ async fn list_jobs(State(jobs): State<Handle>) -> Result<String, StatusCode> {
         .jobs()
         .await
         .map_err(|_| StatusCode::SERVICE_UNAVAILABLE)?;
-    Ok(jobs
-        .iter()
-        .map(|job| {
-            let next = job.next_run.map_or("-".to_owned(), |at| at.to_rfc3339());
-            format!("{}  next {}  running {}\n", job.name, next, job.running)
-        })
-        .collect())
+    let mut listing = String::new();
+    for job in jobs {
+        let next = job.next_run.map_or("-".to_owned(), |at| at.to_rfc3339());
+        let _ = writeln!(listing, "{}  next {}  running {}", job.name, next, job.running);
+    }
+    Ok(listing)
 }
 
 async fn trigger(State(jobs): State<Handle>, Path(name): Path<String>) -> (StatusCode, String) {

@@ -64,7 +64,7 @@ inventory::collect!(JobDef);
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of a `#[job]` function",
     label = "not a job extractor",
-    note = "a job takes `JobContext` and `State<T>` parameters, in any order"
+    note = "a job takes `JobContext` and `State<T>` parameters, in any order; payload parameters are for on-demand jobs, which do not take them yet"
 )]
 pub trait Extract: Sized + Send + 'static {
     /// `Err(type name)` when the runtime was not given what this parameter needs.

@@ -1,0 +1,6 @@
+use jobs_runtime::job;
+
+#[job(cron = "@hourly", jitter = "a bit")]
+async fn refresh() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use jobs_runtime::job;
+
+#[job(every = "1s", overlap = "never")]
+async fn drain() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use jobs_runtime::job;
+
+#[job(cron = 5)]
+async fn cleanup() {}
+
+fn main() {}

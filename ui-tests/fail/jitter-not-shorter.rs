@@ -1,0 +1,6 @@
+use jobs_runtime::job;
+
+#[job(every = "10s", jitter = "10s")]
+async fn heartbeat() {}
+
+fn main() {}

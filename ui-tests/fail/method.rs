@@ -1,0 +1,10 @@
+use jobs_runtime::job;
+
+struct Cleaner;
+
+impl Cleaner {
+    #[job(every = "1m")]
+    async fn cleanup(&self) {}
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use jobs_runtime::job;
+
+#[job(every = "1m")]
+struct Cleanup;
+
+fn main() {}

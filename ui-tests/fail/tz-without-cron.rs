@@ -1,0 +1,6 @@
+use jobs_runtime::job;
+
+#[job(tz = "Europe/Berlin")]
+async fn report() {}
+
+fn main() {}

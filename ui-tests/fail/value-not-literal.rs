@@ -1,0 +1,8 @@
+use jobs_runtime::job;
+
+const SCHEDULE: &str = "@daily";
+
+#[job(cron = SCHEDULE)]
+async fn cleanup() {}
+
+fn main() {}

@@ -1,0 +1,43 @@
+// The expansion adds no warning to a strict crate. rustc ignores `clippy::` lints: the
+// crate's own `tests/lints.rs` is where clippy checks the generated code.
+#![deny(warnings, clippy::pedantic)]
+#![deny(
+    missing_docs,
+    unreachable_pub,
+    unused_qualifications,
+    unused_results,
+    trivial_casts,
+    trivial_numeric_casts,
+    unused_lifetimes,
+    single_use_lifetimes
+)]
+//! A strict crate.
+
+use jobs_runtime::{job, Failure, JobContext, State};
+
+struct Db;
+
+async fn alert(failure: Failure) -> Result<(), std::io::Error> {
+    eprintln!("{}", failure.error());
+    Ok(())
+}
+
+/// Documented.
+#[job(
+    cron = "0 */5 * * * *",
+    retries = 3,
+    timeout = "30s",
+    on_failure = "alert"
+)]
+async fn cleanup(db: State<Db>, ctx: JobContext) -> Result<(), std::io::Error> {
+    let _ = (&*db, ctx.attempt());
+    Ok(())
+}
+
+/// Documented.
+#[job(every = "10s", overlap = "allow")]
+async fn heartbeat() {}
+
+fn main() {
+    let _ = Db;
+}
