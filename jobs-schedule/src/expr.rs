@@ -234,16 +234,20 @@ impl Field {
 /// Writes an item with numbers for names and `*` for `?`, keeping whether it started with `*`
 /// (which decides the OR rule).
 fn normalise(item: &str, range: Range) -> String {
-    let starred = item.starts_with('*') || item.starts_with('?');
-    let mut out = if starred {
-        "*".to_owned()
-    } else if range.start == range.end || (item.contains('/') && !item.contains('-')) {
-        range.start.to_string()
-    } else {
-        format!("{}-{}", range.start, range.end)
+    let (base, step) = match item.split_once('/') {
+        Some((base, _)) => (base, Some(range.step)),
+        None => (item, None),
     };
-    if item.contains('/') {
-        let _ = write!(out, "/{}", range.step);
+    let mut out = if base.starts_with('*') || base.starts_with('?') {
+        "*".to_owned()
+    } else if base.contains('-') && (step.is_some() || range.start != range.end) {
+        // `4-4/1` must stay a range: `4/1` would mean from 4 to the end of the field.
+        format!("{}-{}", range.start, range.end)
+    } else {
+        range.start.to_string()
+    };
+    if let Some(step) = step {
+        let _ = write!(out, "/{step}");
     }
     out
 }
@@ -625,6 +629,8 @@ mod tests {
             "0 0 12 * * 5L,1#1 2027-2030/2"
         );
         assert_eq!(display("0 5/20 * * * *"), "0 5/20 * * * *");
+        assert_eq!(display("* * * * 4-4/1"), "0 * * * * 4-4/1");
+        assert_eq!(display("* * * * 4-4"), "0 * * * * 4");
     }
 
     #[test]
