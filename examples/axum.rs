@@ -29,7 +29,11 @@ async fn list_jobs(State(jobs): State<Handle>) -> Result<String, StatusCode> {
     let mut listing = String::new();
     for job in jobs {
         let next = job.next_run.map_or("-".to_owned(), |at| at.to_rfc3339());
-        let _ = writeln!(listing, "{}  next {}  running {}", job.name, next, job.running);
+        let _ = writeln!(
+            listing,
+            "{}  next {}  running {}",
+            job.name, next, job.running
+        );
     }
     Ok(listing)
 }
