@@ -134,7 +134,11 @@ impl Scheduler {
                 },
                 () = &mut sleep, if next.is_some() => {
                     armed = None;
-                    self.fire();
+                    let due = self.fire();
+                    // The runs just started may be queued on this very worker thread: let them
+                    // begin before spending time on the next instants.
+                    tokio::task::yield_now().await;
+                    self.plan_after(due);
                 }
             }
         }
@@ -157,8 +161,9 @@ impl Scheduler {
         slot
     }
 
-    /// Pops every due entry, starts them all, and only then computes their next instants.
-    fn fire(&mut self) {
+    /// Pops every due entry and starts them all; [`Scheduler::plan_after`] then computes their
+    /// next instants.
+    fn fire(&mut self) -> Vec<Entry> {
         let now_instant = Instant::now();
         let now = self.shared.clock.now();
         let mut due = Vec::new();
@@ -188,6 +193,11 @@ impl Scheduler {
         for entry in &due {
             self.tick(entry.slot, entry.scheduled_at, entry.intended_at);
         }
+        due
+    }
+
+    fn plan_after(&mut self, due: Vec<Entry>) {
+        let now = self.shared.clock.now();
         for entry in due {
             self.plan(entry.slot, entry.scheduled_at, now);
         }
@@ -265,7 +275,9 @@ impl Scheduler {
             return;
         };
         let mut next = schedule.next_after(last);
-        while let Some(tick) = next {
+        // Only a tick that is already past can have a later one past too: the on-time path
+        // computes one instant.
+        while let Some(tick) = next.filter(|&tick| tick <= now) {
             match schedule.next_after(tick) {
                 Some(later) if later <= now => {
                     self.shared

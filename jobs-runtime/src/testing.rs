@@ -28,8 +28,46 @@
 //! # Ok::<(), jobs_runtime::Error>(())
 //! ```
 
-use crate::{Builder, Clock, Error, Outcome, RunRecord, SkipReason};
+use crate::context::{RunId, States};
+use crate::{Builder, Clock, Error, JobContext, Outcome, RunRecord, SkipReason};
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+/// A context for calling a job function directly in a unit test: attempt 1 of a run scheduled
+/// at `scheduled_at`, never cancelled.
+///
+/// # Examples
+///
+/// ```
+/// use jobs_runtime::{job, testing, JobContext};
+///
+/// #[job(every = "1m")]
+/// async fn sync_accounts(ctx: JobContext) -> Result<(), std::io::Error> {
+///     assert_eq!(ctx.attempt(), 1);
+///     Ok(())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let ctx = testing::context("sync_accounts", chrono::Utc::now());
+/// sync_accounts(ctx).await.unwrap();
+/// # }
+/// ```
+#[must_use]
+pub fn context(job: &str, scheduled_at: DateTime<Utc>) -> JobContext {
+    // The sender is dropped at once, which `JobContext::cancelled` would read as a shutdown; a
+    // leaked receiver keeps the channel open instead.
+    let (sender, receiver) = tokio::sync::watch::channel(false);
+    std::mem::forget(sender);
+    JobContext::new(
+        job.into(),
+        RunId(0),
+        1,
+        scheduled_at,
+        receiver,
+        Arc::new(States::default()),
+    )
+}
 
 /// Runs `builder`'s jobs from `from` until `until` on simulated time, then shuts down and returns
 /// every record. Call it from a plain `#[test]`, not from inside a tokio runtime.

@@ -1,0 +1,1 @@
+//! Side-by-side benchmarks of `jobs` against peer crates.
