@@ -2,7 +2,7 @@
 
 use crate::context::{JobContext, RunId};
 use crate::failure::Failure;
-use crate::history::{Outcome, RunRecord};
+use crate::history::{JobHistory, Outcome, RunRecord};
 use crate::job::JobSpec;
 use crate::private::JobFuture;
 use crate::runtime::Shared;
@@ -11,9 +11,8 @@ use jobs_schedule::format_duration;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
-use tokio::sync::mpsc::UnboundedSender;
 use tracing::Instrument;
 
 /// Told to the scheduler when a run ends, however it ends.
@@ -26,18 +25,23 @@ pub(crate) struct Done {
 /// Everything one run needs; the scheduler builds it and spawns [`drive`].
 pub(crate) struct Run {
     pub(crate) spec: Arc<JobSpec>,
+    pub(crate) history: Arc<JobHistory>,
     pub(crate) slot: usize,
     pub(crate) id: RunId,
     pub(crate) scheduled_at: DateTime<Utc>,
     /// `scheduled_at` plus jitter: what lateness is measured from.
     pub(crate) intended_at: DateTime<Utc>,
     pub(crate) shared: Arc<Shared>,
-    pub(crate) done: UnboundedSender<Done>,
-    /// Set by whoever aborts the run, read when it is dropped.
-    pub(crate) cancel_reason: Arc<OnceLock<String>>,
 }
 
-pub(crate) async fn drive(run: Run) {
+/// The task of one run. Only the [`Run`] is moved into the spawned task; the much larger state
+/// of [`drive`] is allocated when the task first runs, on whichever worker runs it, so that the
+/// scheduler's loop over a burst of due jobs stays short.
+pub(crate) async fn spawned(run: Run) {
+    Box::pin(drive(run)).await;
+}
+
+async fn drive(run: Run) {
     let span = tracing::info_span!(
         "job",
         job = %run.spec.name,
@@ -144,16 +148,18 @@ impl Drop for Recorder {
         let mut record = self.record.clone();
         record.finished_at = Some(run.shared.clock.now());
         if record.outcome == Outcome::Cancelled {
-            record.error = Some(match (run.cancel_reason.get(), record.error.take()) {
-                (Some(reason), Some(last)) => format!("{reason}; last error: {last}"),
-                (Some(reason), None) => reason.clone(),
-                (None, last) => last.unwrap_or_else(|| "cancelled".to_owned()),
-            });
+            record.error = Some(
+                match (run.shared.take_cancel_reason(run.id), record.error.take()) {
+                    (Some(reason), Some(last)) => format!("{reason}; last error: {last}"),
+                    (Some(reason), None) => reason,
+                    (None, last) => last.unwrap_or_else(|| "cancelled".to_owned()),
+                },
+            );
             tracing::warn!(job = %record.job, run_id = %run.id, error = ?record.error, "job cancelled");
         }
-        run.shared.history.push(record);
+        run.history.push(record);
         // The scheduler is gone only when the whole runtime is, and then nobody waits for this.
-        let _ = run.done.send(Done {
+        let _ = run.shared.done.send(Done {
             slot: run.slot,
             run_id: run.id,
         });

@@ -69,20 +69,70 @@ impl std::fmt::Display for SkipReason {
 }
 
 /// The last records of every job, bounded per job.
+///
+/// Each job has its own buffer behind its own lock, handed to its runs, so that runs of
+/// different jobs never contend and the hot path does no lookup by name.
 #[derive(Debug)]
 pub(crate) struct History {
     limit: usize,
-    records: Mutex<HashMap<Arc<str>, VecDeque<RunRecord>>>,
+    jobs: Mutex<HashMap<Arc<str>, Arc<JobHistory>>>,
+}
+
+/// One job's last records.
+#[derive(Debug)]
+pub(crate) struct JobHistory {
+    job: Arc<str>,
+    limit: usize,
+    records: Mutex<VecDeque<RunRecord>>,
 }
 
 impl History {
     pub(crate) fn new(limit: usize) -> Self {
         Self {
             limit,
-            records: Mutex::default(),
+            jobs: Mutex::default(),
         }
     }
 
+    /// The buffer of `job`, the same one again if a job of that name was removed and re-added.
+    pub(crate) fn of_job(&self, job: &Arc<str>) -> Arc<JobHistory> {
+        let mut jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let history = jobs.entry(Arc::clone(job)).or_insert_with(|| {
+            Arc::new(JobHistory {
+                job: Arc::clone(job),
+                limit: self.limit,
+                records: Mutex::default(),
+            })
+        });
+        Arc::clone(history)
+    }
+
+    pub(crate) fn of(&self, job: &str) -> Vec<RunRecord> {
+        let history = {
+            let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            let Ok(name) = crate::registry::resolve(jobs.keys().map(AsRef::as_ref), job) else {
+                return Vec::new();
+            };
+            Arc::clone(&jobs[name.as_str()])
+        };
+        let mut of = history.records();
+        // Records are pushed as runs end, so a skipped tick can precede the run that caused it.
+        of.sort_by_key(|record| record.scheduled_at);
+        of
+    }
+
+    pub(crate) fn all(&self) -> Vec<RunRecord> {
+        let jobs: Vec<Arc<JobHistory>> = {
+            let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            jobs.values().cloned().collect()
+        };
+        let mut all: Vec<RunRecord> = jobs.iter().flat_map(|job| job.records()).collect();
+        all.sort_by(|a, b| (a.scheduled_at, &a.job).cmp(&(b.scheduled_at, &b.job)));
+        all
+    }
+}
+
+impl JobHistory {
     pub(crate) fn push(&self, record: RunRecord) {
         if self.limit == 0 {
             return;
@@ -90,17 +140,16 @@ impl History {
         // A panicking job never holds this lock, so poisoning can only come from a bug here;
         // the data stays consistent either way.
         let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        let job = records.entry(Arc::clone(&record.job)).or_default();
-        if job.len() == self.limit {
-            job.pop_front();
+        if records.len() == self.limit {
+            records.pop_front();
         }
-        job.push_back(record);
+        records.push_back(record);
     }
 
-    pub(crate) fn skipped(&self, job: &Arc<str>, scheduled_at: DateTime<Utc>, reason: SkipReason) {
-        tracing::info!(job = %job, %scheduled_at, reason = %reason, "tick skipped");
+    pub(crate) fn skipped(&self, scheduled_at: DateTime<Utc>, reason: SkipReason) {
+        tracing::info!(job = %self.job, %scheduled_at, reason = %reason, "tick skipped");
         self.push(RunRecord {
-            job: Arc::clone(job),
+            job: Arc::clone(&self.job),
             run_id: None,
             scheduled_at,
             started_at: None,
@@ -112,21 +161,8 @@ impl History {
         });
     }
 
-    pub(crate) fn of(&self, job: &str) -> Vec<RunRecord> {
+    fn records(&self) -> Vec<RunRecord> {
         let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        let Ok(name) = crate::registry::resolve(records.keys().map(AsRef::as_ref), job) else {
-            return Vec::new();
-        };
-        let mut of: Vec<RunRecord> = records[name.as_str()].iter().cloned().collect();
-        // Records are pushed as runs end, so a skipped tick can precede the run that caused it.
-        of.sort_by_key(|record| record.scheduled_at);
-        of
-    }
-
-    pub(crate) fn all(&self) -> Vec<RunRecord> {
-        let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut all: Vec<RunRecord> = records.values().flatten().cloned().collect();
-        all.sort_by(|a, b| (a.scheduled_at, &a.job).cmp(&(b.scheduled_at, &b.job)));
-        all
+        records.iter().cloned().collect()
     }
 }

@@ -1,5 +1,6 @@
 use crate::clock::Clock;
 use crate::context::{RunId, States};
+use crate::executor::Done;
 use crate::history::{History, RunRecord};
 use crate::job::{Job, JobSpec};
 use crate::registry::{self, name_matches};
@@ -10,7 +11,7 @@ use jobs_schedule::Schedule;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -23,12 +24,32 @@ pub(crate) struct Shared {
     pub(crate) shutdown: watch::Sender<bool>,
     /// `true` once the scheduler has stopped and every run has ended.
     stopped: watch::Sender<bool>,
+    /// Where runs report that they ended.
+    pub(crate) done: mpsc::UnboundedSender<Done>,
+    /// Why the scheduler aborted a run, read by the run's record as it is dropped.
+    cancel_reasons: Mutex<HashMap<RunId, String>>,
     run_ids: AtomicU64,
 }
 
 impl Shared {
     pub(crate) fn next_run_id(&self) -> RunId {
         RunId(self.run_ids.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    pub(crate) fn set_cancel_reason(&self, run: RunId, reason: String) {
+        let mut reasons = self
+            .cancel_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        reasons.insert(run, reason);
+    }
+
+    pub(crate) fn take_cancel_reason(&self, run: RunId) -> Option<String> {
+        let mut reasons = self
+            .cancel_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        reasons.remove(&run)
     }
 }
 
@@ -276,18 +297,22 @@ impl Runtime {
     )]
     pub async fn start(self) -> Result<Handle, Error> {
         let (commands, receiver) = mpsc::unbounded_channel();
+        let (done, done_receiver) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             history: History::new(self.history_limit),
             states: self.states,
             clock: self.clock.anchor(),
             shutdown: watch::Sender::new(false),
             stopped: watch::Sender::new(false),
+            done,
+            cancel_reasons: Mutex::default(),
             run_ids: AtomicU64::new(0),
         });
         let scheduler = Scheduler::new(
             self.specs,
             Arc::clone(&shared),
             receiver,
+            done_receiver,
             self.shutdown_timeout,
         );
         let stopped = Arc::clone(&shared);

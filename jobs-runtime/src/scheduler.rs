@@ -1,4 +1,4 @@
-//! The scheduler task: a heap of deadlines behind one timer, the jobs' state, and the commands of
+//! The scheduler task: deadlines in order behind one timer, the jobs' state, and the commands of
 //! every [`Handle`](crate::Handle).
 //!
 //! It owns all mutable job state, so nothing here is locked; runs execute in their own tasks and
@@ -6,15 +6,14 @@
 
 use crate::context::RunId;
 use crate::executor::{self, Done, Run};
-use crate::history::SkipReason;
+use crate::history::{JobHistory, SkipReason};
 use crate::job::{random_below, Job, JobSpec, Overlap};
 use crate::runtime::{JobStatus, Shared};
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::sync::{Arc, OnceLock};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
@@ -35,34 +34,31 @@ pub(crate) enum Command {
 
 struct Slot {
     spec: Arc<JobSpec>,
+    history: Arc<JobHistory>,
     schedule: Option<Schedule>,
     next: Option<DateTime<Utc>>,
     paused: bool,
     running: Vec<Running>,
     /// Ticks waiting under `overlap = "queue"`.
     queued: VecDeque<DateTime<Utc>>,
-    /// Bumped on reschedule, so that heap entries of the old schedule are ignored.
+    /// Bumped on reschedule, so that timer entries of the old schedule are ignored.
     generation: u64,
 }
 
 struct Running {
     run_id: RunId,
     abort: AbortHandle,
-    cancel_reason: Arc<OnceLock<String>>,
 }
 
 impl Running {
-    fn cancel(&self, reason: String) {
-        let _ = self.cancel_reason.set(reason);
+    fn cancel(&self, shared: &Shared, reason: String) {
+        shared.set_cancel_reason(self.run_id, reason);
         self.abort.abort();
     }
 }
 
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
+/// A tick waiting for its deadline.
 struct Entry {
-    at: Instant,
-    /// Breaks ties in insertion order, so that jobs due together start in a stable order.
-    seq: u64,
     slot: usize,
     generation: u64,
     scheduled_at: DateTime<Utc>,
@@ -74,11 +70,11 @@ pub(crate) struct Scheduler {
     /// messages about a removed job cannot reach a new one.
     slots: Vec<Option<Slot>>,
     by_name: HashMap<Arc<str>, usize>,
-    heap: BinaryHeap<Reverse<Entry>>,
-    seq: u64,
+    /// Ticks by deadline. Jobs on the same schedule share a deadline, so a burst of them is one
+    /// entry to take, started in the order they were planned.
+    timers: BTreeMap<Instant, Vec<Entry>>,
     shared: Arc<Shared>,
     commands: mpsc::UnboundedReceiver<Command>,
-    done_tx: mpsc::UnboundedSender<Done>,
     done_rx: mpsc::UnboundedReceiver<Done>,
     /// Runs of removed jobs, still to be waited for at shutdown.
     orphans: Vec<Running>,
@@ -90,24 +86,23 @@ impl Scheduler {
         specs: Vec<JobSpec>,
         shared: Arc<Shared>,
         commands: mpsc::UnboundedReceiver<Command>,
+        done_rx: mpsc::UnboundedReceiver<Done>,
         shutdown_timeout: Duration,
     ) -> Self {
-        let (done_tx, done_rx) = mpsc::unbounded_channel();
         let mut scheduler = Self {
             slots: Vec::with_capacity(specs.len()),
             by_name: HashMap::with_capacity(specs.len()),
-            heap: BinaryHeap::with_capacity(specs.len()),
-            seq: 0,
+            timers: BTreeMap::new(),
             shared,
             commands,
-            done_tx,
             done_rx,
             orphans: Vec::new(),
             shutdown_timeout,
         };
         let now = scheduler.shared.clock.now();
+        let mut plans = PlanCache::default();
         for spec in specs {
-            scheduler.insert(spec, now);
+            scheduler.insert(spec, now, &mut plans);
         }
         scheduler
     }
@@ -118,7 +113,7 @@ impl Scheduler {
         let mut armed = None;
         let mut commands_open = true;
         loop {
-            let next = self.heap.peek().map(|Reverse(entry)| entry.at);
+            let next = self.timers.first_key_value().map(|(&at, _)| at);
             if next.is_some() && next != armed {
                 sleep.as_mut().reset(next.unwrap_or_else(Instant::now));
                 armed = next;
@@ -145,10 +140,11 @@ impl Scheduler {
         self.shut_down().await;
     }
 
-    fn insert(&mut self, spec: JobSpec, now: DateTime<Utc>) -> usize {
+    fn insert(&mut self, spec: JobSpec, now: DateTime<Utc>, plans: &mut PlanCache) -> usize {
         let slot = self.slots.len();
         self.by_name.insert(Arc::clone(&spec.name), slot);
         self.slots.push(Some(Slot {
+            history: self.shared.history.of_job(&spec.name),
             schedule: spec.schedule.clone(),
             spec: Arc::new(spec),
             next: None,
@@ -157,38 +153,36 @@ impl Scheduler {
             queued: VecDeque::new(),
             generation: 0,
         }));
-        self.plan(slot, now, now);
+        self.plan(slot, now, now, plans);
         slot
     }
 
-    /// Pops every due entry and starts them all; [`Scheduler::plan_after`] then computes their
+    /// Takes every due entry and starts them all; [`Scheduler::plan_after`] then computes their
     /// next instants.
     fn fire(&mut self) -> Vec<Entry> {
         let now_instant = Instant::now();
         let now = self.shared.clock.now();
         let mut due = Vec::new();
-        while let Some(Reverse(entry)) = self.heap.peek() {
-            if entry.at > now_instant {
+        while let Some(timer) = self.timers.first_entry() {
+            if *timer.key() > now_instant {
                 break;
             }
-            let Some(Reverse(entry)) = self.heap.pop() else {
-                break;
-            };
-            let current = self.slots[entry.slot]
-                .as_ref()
-                .is_some_and(|slot| slot.generation == entry.generation);
-            if !current {
-                continue;
+            for entry in timer.remove() {
+                let current = self.slots[entry.slot]
+                    .as_ref()
+                    .is_some_and(|slot| slot.generation == entry.generation);
+                if !current {
+                    continue;
+                }
+                if entry.intended_at > now {
+                    // The wall clock is behind the monotonic one (it was set back): never run
+                    // early.
+                    let at = self.shared.clock.deadline(entry.intended_at);
+                    self.timers.entry(at).or_default().push(entry);
+                    continue;
+                }
+                due.push(entry);
             }
-            if entry.intended_at > now {
-                // The wall clock is behind the monotonic one (it was set back): never run early.
-                self.push(Entry {
-                    at: self.shared.clock.deadline(entry.intended_at),
-                    ..entry
-                });
-                continue;
-            }
-            due.push(entry);
         }
         for entry in &due {
             self.tick(entry.slot, entry.scheduled_at, entry.intended_at);
@@ -198,8 +192,9 @@ impl Scheduler {
 
     fn plan_after(&mut self, due: Vec<Entry>) {
         let now = self.shared.clock.now();
+        let mut plans = PlanCache::default();
         for entry in due {
-            self.plan(entry.slot, entry.scheduled_at, now);
+            self.plan(entry.slot, entry.scheduled_at, now, &mut plans);
         }
     }
 
@@ -208,17 +203,13 @@ impl Scheduler {
             return;
         };
         if slot.paused {
-            self.shared
-                .history
-                .skipped(&slot.spec.name, scheduled_at, SkipReason::Paused);
+            slot.history.skipped(scheduled_at, SkipReason::Paused);
             return;
         }
         if !slot.running.is_empty() {
             match slot.spec.options.overlap {
                 Overlap::Skip => {
-                    self.shared
-                        .history
-                        .skipped(&slot.spec.name, scheduled_at, SkipReason::Overlap);
+                    slot.history.skipped(scheduled_at, SkipReason::Overlap);
                     return;
                 }
                 Overlap::Queue => {
@@ -227,7 +218,10 @@ impl Scheduler {
                 }
                 Overlap::Replace => {
                     for running in slot.running.drain(..) {
-                        running.cancel(format!("replaced by the run scheduled at {scheduled_at}"));
+                        running.cancel(
+                            &self.shared,
+                            format!("replaced by the run scheduled at {scheduled_at}"),
+                        );
                     }
                 }
                 Overlap::Allow => {}
@@ -246,73 +240,72 @@ impl Scheduler {
         let Some(slot) = self.slots[index].as_mut() else {
             return run_id;
         };
-        let cancel_reason = Arc::new(OnceLock::new());
-        let task = tokio::spawn(executor::drive(Run {
+        let task = tokio::spawn(executor::spawned(Run {
             spec: Arc::clone(&slot.spec),
+            history: Arc::clone(&slot.history),
             slot: index,
             id: run_id,
             scheduled_at,
             intended_at,
             shared: Arc::clone(&self.shared),
-            done: self.done_tx.clone(),
-            cancel_reason: Arc::clone(&cancel_reason),
         }));
         slot.running.push(Running {
             run_id,
             abort: task.abort_handle(),
-            cancel_reason,
         });
         run_id
     }
 
     /// Schedules the tick after `last`. Ticks that are already past with a later one also past
     /// (the process stalled) are recorded as missed and only the latest runs.
-    fn plan(&mut self, index: usize, last: DateTime<Utc>, now: DateTime<Utc>) {
+    fn plan(
+        &mut self,
+        index: usize,
+        last: DateTime<Utc>,
+        now: DateTime<Utc>,
+        plans: &mut PlanCache,
+    ) {
+        let cached = plans.get(&self.slots, index, last);
         let Some(slot) = self.slots[index].as_mut() else {
             return;
         };
         let Some(schedule) = &slot.schedule else {
             return;
         };
-        let mut next = schedule.next_after(last);
-        // Only a tick that is already past can have a later one past too: the on-time path
-        // computes one instant.
-        while let Some(tick) = next.filter(|&tick| tick <= now) {
-            match schedule.next_after(tick) {
-                Some(later) if later <= now => {
-                    self.shared
-                        .history
-                        .skipped(&slot.spec.name, tick, SkipReason::Missed);
-                    next = Some(later);
+        let next = cached.or_else(|| {
+            let mut next = schedule.next_after(last);
+            let mut missed = false;
+            // Only a tick that is already past can have a later one past too: the on-time path
+            // computes one instant.
+            while let Some(tick) = next.filter(|&tick| tick <= now) {
+                match schedule.next_after(tick) {
+                    Some(later) if later <= now => {
+                        slot.history.skipped(tick, SkipReason::Missed);
+                        missed = true;
+                        next = Some(later);
+                    }
+                    _ => break,
                 }
-                _ => break,
             }
-        }
-        slot.next = next;
-        let Some(scheduled_at) = next else {
+            let next = next.map(|next| (next, self.shared.clock.deadline(next)));
+            // Reused only when no tick was missed, so that every job records its own.
+            plans.last = next.filter(|_| !missed).map(|next| (index, last, next));
+            next
+        });
+        slot.next = next.map(|(scheduled_at, _)| scheduled_at);
+        let Some((scheduled_at, deadline)) = next else {
             return;
         };
-        let jitter = slot
-            .spec
-            .options
-            .jitter
-            .map_or(Duration::ZERO, random_below);
-        let intended_at = scheduled_at + jitter;
-        let generation = slot.generation;
-        self.push(Entry {
-            at: self.shared.clock.deadline(intended_at),
-            seq: 0,
+        let (intended_at, at) = match slot.spec.options.jitter.map(random_below) {
+            Some(jitter) if !jitter.is_zero() => (scheduled_at + jitter, deadline + jitter),
+            _ => (scheduled_at, deadline),
+        };
+        self.timers.entry(at).or_default().push(Entry {
             slot: index,
-            generation,
+            generation: slot.generation,
             scheduled_at,
             intended_at,
         });
-    }
-
-    fn push(&mut self, mut entry: Entry) {
-        self.seq += 1;
-        entry.seq = self.seq;
-        self.heap.push(Reverse(entry));
     }
 
     fn finished(&mut self, done: &Done) {
@@ -355,7 +348,7 @@ impl Scheduler {
                         slot.schedule = Some(schedule);
                         slot.generation += 1;
                     }
-                    self.plan(index, now, now);
+                    self.plan(index, now, now, &mut PlanCache::default());
                 });
                 let _ = reply.send(result);
             }
@@ -370,7 +363,7 @@ impl Scheduler {
                         second: "added at run time".to_owned(),
                     })
                 } else {
-                    self.insert(job.spec, now);
+                    self.insert(job.spec, now, &mut PlanCache::default());
                     Ok(())
                 };
                 let _ = reply.send(result);
@@ -421,9 +414,7 @@ impl Scheduler {
         self.shared.shutdown.send_replace(true);
         for slot in self.slots.iter_mut().flatten() {
             for scheduled_at in slot.queued.drain(..) {
-                self.shared
-                    .history
-                    .skipped(&slot.spec.name, scheduled_at, SkipReason::Shutdown);
+                slot.history.skipped(scheduled_at, SkipReason::Shutdown);
             }
         }
         let deadline = tokio::time::sleep(self.shutdown_timeout);
@@ -432,7 +423,7 @@ impl Scheduler {
         tokio::pin!(tick);
         let mut cancelled = false;
         while self.running() {
-            let next = self.heap.peek().map(|Reverse(entry)| entry.at);
+            let next = self.timers.first_key_value().map(|(&at, _)| at);
             if let Some(at) = next {
                 tick.as_mut().reset(at);
             }
@@ -448,7 +439,7 @@ impl Scheduler {
                     );
                     let runs = self.slots.iter().flatten().flat_map(|slot| &slot.running);
                     for running in runs.chain(&self.orphans) {
-                        running.cancel(reason.clone());
+                        running.cancel(&self.shared, reason.clone());
                     }
                 }
                 () = &mut tick, if next.is_some() => self.skip_due_ticks(),
@@ -469,26 +460,40 @@ impl Scheduler {
     fn skip_due_ticks(&mut self) {
         let now_instant = Instant::now();
         let now = self.shared.clock.now();
-        while self
-            .heap
-            .peek()
-            .is_some_and(|Reverse(entry)| entry.at <= now_instant)
-        {
-            let Some(Reverse(entry)) = self.heap.pop() else {
+        let mut plans = PlanCache::default();
+        while let Some(timer) = self.timers.first_entry() {
+            if *timer.key() > now_instant {
                 break;
-            };
-            let Some(slot) = self.slots[entry.slot].as_ref() else {
-                continue;
-            };
-            if slot.generation == entry.generation {
-                self.shared.history.skipped(
-                    &slot.spec.name,
-                    entry.scheduled_at,
-                    SkipReason::Shutdown,
-                );
-                self.plan(entry.slot, entry.scheduled_at, now);
+            }
+            for entry in timer.remove() {
+                let Some(slot) = self.slots[entry.slot].as_ref() else {
+                    continue;
+                };
+                if slot.generation == entry.generation {
+                    slot.history
+                        .skipped(entry.scheduled_at, SkipReason::Shutdown);
+                    self.plan(entry.slot, entry.scheduled_at, now, &mut plans);
+                }
             }
         }
+    }
+}
+
+/// The next instant (and its deadline) of the last job planned, reused for the next job when it
+/// has an equal schedule and the same last tick: a burst of jobs on one schedule computes it once.
+#[derive(Default)]
+struct PlanCache {
+    /// The slot, its last tick, and its next tick with the deadline.
+    last: Option<(usize, DateTime<Utc>, Planned)>,
+}
+
+type Planned = (DateTime<Utc>, Instant);
+
+impl PlanCache {
+    fn get(&self, slots: &[Option<Slot>], index: usize, last: DateTime<Utc>) -> Option<Planned> {
+        let (cached, cached_last, next) = self.last?;
+        let schedule = |i: usize| slots.get(i)?.as_ref()?.schedule.as_ref();
+        (cached_last == last && schedule(cached)? == schedule(index)?).then_some(next)
     }
 }
 
