@@ -155,7 +155,12 @@ impl Drop for Recorder {
                     (None, last) => last.unwrap_or_else(|| "cancelled".to_owned()),
                 },
             );
-            tracing::warn!(job = %record.job, run_id = %run.id, error = ?record.error, "job cancelled");
+            tracing::warn!(
+                job = %record.job,
+                run_id = %run.id,
+                error = record.error.as_deref().unwrap_or_default(),
+                "job cancelled"
+            );
         }
         run.history.push(record);
         // The scheduler is gone only when the whole runtime is, and then nobody waits for this.
