@@ -1,17 +1,14 @@
 //! The control API of a running runtime: pause, resume, trigger and reschedule, as the history
 //! and `Handle::jobs` show them.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{
-    Clock, Error, Handle, Job, JobContext, Outcome, RunId, Runtime, Schedule, SkipReason,
-};
+use chrono::{DateTime, Utc};
+use jobs_runtime::{Error, Handle, Job, JobContext, Outcome, RunId, Runtime, Schedule, SkipReason};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 fn every(seconds: u64) -> Schedule {
     Schedule::every(Duration::from_secs(seconds)).unwrap()
@@ -27,9 +24,7 @@ fn summary(handle: &Handle, job: &str) -> Vec<(DateTime<Utc>, Outcome)> {
 }
 
 async fn start(jobs: Vec<Job>) -> (Handle, Instant) {
-    let mut builder = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)));
+    let mut builder = support::simulated();
     for job in jobs {
         builder = builder.job(job);
     }

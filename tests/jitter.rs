@@ -1,15 +1,13 @@
 //! `jitter`: each tick starts at a random instant in `[scheduled, scheduled + jitter)`, while the
 //! schedule itself, and so every next tick, stays on the unjittered instants.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{Clock, Job, JobContext, Outcome, Runtime, Schedule};
+use jobs_runtime::{Job, JobContext, Outcome, Schedule};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 /// Enough ticks that a correct runtime fails the spread checks below with a probability of
 /// about 1e-15, while a constant or absent jitter fails them for certain.
@@ -34,9 +32,7 @@ async fn each_run_starts_within_its_jitter_window() {
     )
     .jitter(jitter);
     let start = Instant::now();
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(job)
         .build()
         .unwrap()

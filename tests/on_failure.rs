@@ -5,15 +5,13 @@
     reason = "`#[job]` and `on_failure` take an `async fn`; these test jobs have nothing to await"
 )]
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use jobs_runtime::{job, Clock, Failure, Job, JobContext, Outcome, RunId, Runtime};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 /// What the `#[job]` handler saw: it is a plain `async fn`, so it reports through a static.
 static ALERTS: Mutex<Vec<(Failure, Instant)>> = Mutex::new(Vec::new());
@@ -85,9 +83,7 @@ async fn the_handler_of_a_job_attribute_is_called_after_the_final_attempt_only()
 async fn a_run_time_job_handler_sees_each_failed_run_and_a_failing_handler_changes_nothing() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&seen);
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(
             Job::on_demand("report", |_ctx: JobContext| async {
                 Err::<(), _>("smtp refused")

@@ -1,15 +1,13 @@
 //! `overlap = "allow"`: every tick starts a run at once, alongside any that are still running.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{Clock, Job, JobContext, Outcome, Overlap, Runtime, Schedule};
+use jobs_runtime::{Job, JobContext, Outcome, Overlap, Schedule};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 #[tokio::test(start_paused = true)]
 async fn every_tick_starts_a_run_alongside_the_running_ones() {
@@ -32,9 +30,7 @@ async fn every_tick_starts_a_run_alongside_the_running_ones() {
     )
     .overlap(Overlap::Allow);
     let start = Instant::now();
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(job)
         .build()
         .unwrap()

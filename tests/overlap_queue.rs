@@ -2,16 +2,15 @@
 //! when the running one finishes; queued ticks run one after another, in order, each with its
 //! own scheduled instant.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{Clock, Job, JobContext, Outcome, Overlap, Runtime, Schedule};
+use chrono::{DateTime, Utc};
+use jobs_runtime::{Job, JobContext, Outcome, Overlap, Schedule};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 #[derive(Default)]
 struct Observed {
@@ -43,9 +42,7 @@ async fn queued_ticks_run_one_after_another_with_their_own_instants() {
     )
     .overlap(Overlap::Queue);
     let start = Instant::now();
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(job)
         .build()
         .unwrap()

@@ -1,15 +1,14 @@
 //! `overlap = "replace"`: a tick that comes while the previous run still runs cancels that run
 //! (recorded `Cancelled`, "replaced by …") and starts in its place.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{Clock, Job, JobContext, Outcome, Overlap, Runtime, Schedule};
+use chrono::{DateTime, TimeDelta, Utc};
+use jobs_runtime::{Job, JobContext, Outcome, Overlap, Schedule};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 /// Which runs' futures were dropped (by scheduled instant), and when.
 type Drops = Arc<Mutex<Vec<(DateTime<Utc>, Instant)>>>;
@@ -49,9 +48,7 @@ async fn a_tick_cancels_the_running_run_and_takes_its_place() {
     )
     .overlap(Overlap::Replace);
     let start = Instant::now();
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(job)
         .build()
         .unwrap()
@@ -87,9 +84,7 @@ async fn a_tick_cancels_the_running_run_and_takes_its_place() {
 
 #[tokio::test(start_paused = true)]
 async fn a_run_that_ends_before_the_next_tick_is_not_replaced() {
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(
             Job::new(
                 "quick",

@@ -1,14 +1,12 @@
 //! `overlap = "skip"` (the default): a tick that comes while the previous run still runs does not
 //! start; it is recorded as skipped with the reason `overlap`.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{Clock, Job, JobContext, Outcome, Overlap, Runtime, Schedule, SkipReason};
+use jobs_runtime::{Job, JobContext, Outcome, Overlap, Schedule, SkipReason};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 #[tokio::test(start_paused = true)]
 async fn ticks_during_a_run_are_skipped_with_reason_overlap() {
@@ -21,9 +19,7 @@ async fn ticks_during_a_run_are_skipped_with_reason_overlap() {
         |_ctx: JobContext| tokio::time::sleep(Duration::from_secs(25)),
     );
     let start = Instant::now();
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(job)
         .build()
         .unwrap()
@@ -60,9 +56,7 @@ async fn ticks_during_a_run_are_skipped_with_reason_overlap() {
 
 #[tokio::test(start_paused = true)]
 async fn an_explicit_skip_policy_behaves_as_the_default() {
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(
             Job::new(
                 "slow",

@@ -3,14 +3,13 @@
 //!
 //! The panics print their messages to stderr: that is the default panic hook, not a failure.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{Clock, Job, JobContext, Outcome, RunRecord, Runtime, Schedule};
+use chrono::{DateTime, Utc};
+use jobs_runtime::{Job, JobContext, Outcome, RunRecord, Runtime, Schedule};
 use std::future::Ready;
 use std::time::Duration;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 fn every(seconds: u64) -> Schedule {
     Schedule::every(Duration::from_secs(seconds)).unwrap()
@@ -74,9 +73,7 @@ async fn a_panic_fails_the_attempt_and_is_retried_like_an_error() {
 
 #[tokio::test(start_paused = true)]
 async fn a_job_that_panics_on_every_tick_stops_neither_the_scheduler_nor_other_jobs() {
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(Job::new("panicky", every(10), out_of_cheese))
         .job(Job::new("steady", every(10), |_ctx: JobContext| async {}))
         .job(Job::on_demand("manual", |_ctx: JobContext| async {}))

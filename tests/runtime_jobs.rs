@@ -1,14 +1,13 @@
 //! Jobs defined at run time: added to the builder or to a running runtime, removed while it
 //! runs, and refused when their name is taken.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{Clock, Error, Handle, Job, JobContext, Outcome, Runtime, Schedule};
+use chrono::{DateTime, Utc};
+use jobs_runtime::{Error, Handle, Job, JobContext, Outcome, Runtime, Schedule};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 fn every_10s(name: &str, run_for: Duration) -> Job {
     Job::new(
@@ -28,9 +27,7 @@ fn summary(handle: &Handle, job: &str) -> Vec<(DateTime<Utc>, Outcome)> {
 
 async fn start_empty() -> (Handle, Instant) {
     let start = Instant::now();
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .shutdown_timeout(Duration::from_secs(5))
         .build()
         .unwrap()

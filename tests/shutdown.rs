@@ -2,17 +2,13 @@
 //! their outcome, the rest are cancelled with the timeout in the error; `JobContext::cancelled`
 //! resolves as shutdown begins; queued ticks are recorded as skipped with reason `shutdown`.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{
-    Clock, Error, Job, JobContext, Outcome, Overlap, Runtime, Schedule, SkipReason,
-};
+use jobs_runtime::{Error, Job, JobContext, Outcome, Overlap, Schedule, SkipReason};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 type Moments = Arc<Mutex<Vec<(&'static str, Instant)>>>;
 
@@ -71,10 +67,7 @@ fn jobs(moments: &Moments) -> Vec<Job> {
 #[tokio::test(start_paused = true)]
 async fn running_jobs_get_the_shutdown_timeout_then_are_cancelled() {
     let moments = Moments::default();
-    let mut builder = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
-        .shutdown_timeout(Duration::from_secs(10));
+    let mut builder = support::simulated().shutdown_timeout(Duration::from_secs(10));
     for job in jobs(&moments) {
         builder = builder.job(job);
     }
@@ -162,9 +155,7 @@ async fn running_jobs_get_the_shutdown_timeout_then_are_cancelled() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_with_nothing_running_returns_at_once() {
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .job(Job::new(
             "tick",
             Schedule::every(Duration::from_secs(10)).unwrap(),
@@ -196,9 +187,7 @@ async fn shutdown_with_nothing_running_returns_at_once() {
 /// with reason `shutdown`; commands sent meanwhile are answered at once with `Error::ShutDown`.
 #[tokio::test(start_paused = true)]
 async fn ticks_and_commands_during_the_grace_period_are_refused_and_recorded() {
-    let handle = Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    let handle = support::simulated()
         .shutdown_timeout(Duration::from_secs(10))
         .job(Job::on_demand("slow", |_ctx: JobContext| {
             tokio::time::sleep(Duration::from_secs(60))

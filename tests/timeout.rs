@@ -1,20 +1,17 @@
 //! `timeout`: an attempt that runs past its limit is dropped at exactly the deadline and fails
 //! with "timed out after …"; the limit applies to each attempt, so a retry gets a fresh one.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use jobs_runtime::{Clock, Handle, Job, JobContext, Outcome, Runtime};
+use chrono::TimeDelta;
+use jobs_runtime::{Handle, Job, JobContext, Outcome};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn at(seconds: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + TimeDelta::seconds(seconds)
-}
+mod support;
+use support::at;
 
 async fn start(job: Job) -> Handle {
-    Runtime::builder()
-        .without_registered_jobs()
-        .clock(Clock::starting_at(at(0)))
+    support::simulated()
         .job(job)
         .build()
         .unwrap()
