@@ -6,6 +6,8 @@
 
 use jobs_runtime::{job, Error, Runtime};
 
+mod support;
+
 #[job(name = "same", every = "1m")]
 async fn first_same() {}
 
@@ -17,18 +19,8 @@ mod elsewhere {
 #[job(every = "1m")]
 async fn unique() {}
 
-/// Where `fn <name>` is defined in this file, as the runtime writes locations: `file:line:column`
-/// of the function's name. Read from the source so that editing this file cannot break the test.
 fn location_of(name: &str) -> String {
-    let source = include_str!("duplicate_names.rs");
-    let needle = format!("async fn {name}()");
-    let (index, line) = source
-        .lines()
-        .enumerate()
-        .find(|(_, line)| line.trim_start().starts_with(&needle))
-        .unwrap_or_else(|| panic!("no `{needle}` in this file"));
-    let column = line.find(name).unwrap() + 1;
-    format!("{}:{}:{column}", file!(), index + 1)
+    support::location_of(include_str!("duplicate_names.rs"), file!(), name)
 }
 
 #[test]

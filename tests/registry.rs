@@ -11,6 +11,8 @@ use jobs_runtime::{
 };
 use std::time::Duration;
 
+mod support;
+
 #[job(cron = "0 3 * * *")]
 async fn nightly() {}
 
@@ -37,18 +39,8 @@ mod nested {
     }
 }
 
-/// `file:line:column` of the function's name in this file, read from the source so that editing
-/// the file cannot break the test.
 fn location_of(name: &str) -> String {
-    let source = include_str!("registry.rs");
-    let needle = format!("async fn {name}()");
-    let (index, line) = source
-        .lines()
-        .enumerate()
-        .find(|(_, line)| line.trim_start().starts_with(&needle))
-        .unwrap_or_else(|| panic!("no `{needle}` in this file"));
-    let column = line.find(name).unwrap() + 1;
-    format!("{}:{}:{column}", file!(), index + 1)
+    support::location_of(include_str!("registry.rs"), file!(), name)
 }
 
 #[test]

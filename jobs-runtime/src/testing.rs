@@ -31,7 +31,8 @@
 use crate::context::{RunId, States};
 use crate::{Builder, Clock, Error, JobContext, Outcome, RunRecord, SkipReason};
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use tokio::sync::watch;
 
 /// A context for calling a job function directly in a unit test: attempt 1 of a run scheduled
 /// at `scheduled_at`, never cancelled.
@@ -55,10 +56,10 @@ use std::sync::Arc;
 /// ```
 #[must_use]
 pub fn context(job: &str, scheduled_at: DateTime<Utc>) -> JobContext {
-    // The sender is dropped at once, which `JobContext::cancelled` would read as a shutdown; a
-    // leaked receiver keeps the channel open instead.
-    let (sender, receiver) = tokio::sync::watch::channel(false);
-    std::mem::forget(sender);
+    // A shutdown that never comes: one sender kept for the whole process, since a dropped sender
+    // would read as a shutdown.
+    static NEVER: OnceLock<watch::Sender<bool>> = OnceLock::new();
+    let receiver = NEVER.get_or_init(|| watch::Sender::new(false)).subscribe();
     JobContext::new(
         job.into(),
         RunId(0),

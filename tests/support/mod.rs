@@ -19,3 +19,17 @@ pub(crate) fn simulated() -> Builder {
         .without_registered_jobs()
         .clock(Clock::starting_at(at(0)))
 }
+
+/// Where `async fn <name>()` is defined in a test file, as the runtime writes locations:
+/// `file:line:column` of the function's name. Read from the file's `source` so that editing the
+/// file cannot break its test.
+pub(crate) fn location_of(source: &str, file: &str, name: &str) -> String {
+    let needle = format!("async fn {name}()");
+    let (index, line) = source
+        .lines()
+        .enumerate()
+        .find(|(_, line)| line.trim_start().starts_with(&needle))
+        .unwrap_or_else(|| panic!("no `{needle}` in {file}"));
+    let column = line.find(name).unwrap() + 1;
+    format!("{file}:{}:{column}", index + 1)
+}
