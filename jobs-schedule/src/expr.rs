@@ -12,10 +12,30 @@ use std::fmt::{self, Write as _};
 pub(crate) const MAX_YEAR: i32 = 9999;
 const MIN_YEAR: i32 = 1970;
 
+/// Full names; each is also accepted by its first three letters (see [`spells`]).
 const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
-const WEEKDAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+const WEEKDAYS: [&str; 7] = [
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+];
 
 const MACROS: [(&str, &str); 7] = [
     ("@yearly", "0 0 1 1 *"),
@@ -124,8 +144,8 @@ impl Field {
 
     fn expected(&self) -> String {
         let names = match self.name {
-            "month" => ", a name such as `Jan`",
-            "day-of-week" => ", a name such as `Mon`",
+            "month" => ", a name such as `Jan` or `January`",
+            "day-of-week" => ", a name such as `Mon` or `Monday`",
             _ => "",
         };
         format!(
@@ -139,11 +159,7 @@ impl Field {
     }
 
     fn value(&self, token: &str) -> Result<u32, ParseError> {
-        if let Some(index) = self
-            .names
-            .iter()
-            .position(|name| name.eq_ignore_ascii_case(token))
-        {
+        if let Some(index) = self.names.iter().position(|name| spells(name, token)) {
             #[allow(clippy::cast_possible_truncation, reason = "at most 12 names")]
             return Ok(self.names_from + index as u32);
         }
@@ -229,6 +245,15 @@ impl Field {
         }
         Ok(items)
     }
+}
+
+/// Whether `token` is `name` in full or by its first three letters (crontab(5)'s form), in any
+/// case. Other prefixes such as `Janu` stay errors: a typo is reported, not guessed at.
+fn spells(name: &str, token: &str) -> bool {
+    (token.len() == 3 || token.len() == name.len())
+        && name
+            .get(..token.len())
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case(token))
 }
 
 /// Writes an item with numbers for names and `*` for `?`, keeping whether it started with `*`
@@ -631,6 +656,83 @@ mod tests {
         assert_eq!(display("0 5/20 * * * *"), "0 5/20 * * * *");
         assert_eq!(display("* * * * 4-4/1"), "0 * * * * 4-4/1");
         assert_eq!(display("* * * * 4-4"), "0 * * * * 4");
+    }
+
+    #[test]
+    fn every_name_is_its_number_in_full_or_by_three_letters() {
+        let fields = [
+            (&MONTHS[..], 1, "0 0 1 {} *"),
+            (&WEEKDAYS[..], 0, "0 0 * * {}"),
+        ];
+        for (names, first, pattern) in fields {
+            for (value, name) in (first..).zip(names) {
+                let number = Expr::parse(&pattern.replace("{}", &value.to_string())).unwrap();
+                let title = name[..1].to_ascii_uppercase() + &name[1..];
+                for spelling in [&name[..3], &title[..3], &title, name, &name.to_uppercase()] {
+                    let expr = pattern.replace("{}", spelling);
+                    assert_eq!(Expr::parse(&expr).unwrap(), number, "{expr}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn full_names_work_wherever_three_letters_do() {
+        for (full, short) in [
+            ("0 9 * * Monday-Friday", "0 9 * * Mon-Fri"),
+            ("0 9 * * MONDAY-friday", "0 9 * * Mon-Fri"),
+            ("0 9 * * Fri-Sunday", "0 9 * * Fri-Sun"),
+            ("0 9 * * Friday-SUN", "0 9 * * Fri-Sun"),
+            ("0 9 * * Monday,Wednesday,fri", "0 9 * * Mon,Wed,Fri"),
+            ("0 9 * * Sunday-Saturday/2", "0 9 * * Sun-Sat/2"),
+            ("0 9 * * Tuesday/3", "0 9 * * Tue/3"),
+            ("0 9 * * 1,Thursday-Saturday", "0 9 * * 1,Thu-Sat"),
+            ("0 0 12 * * FridayL", "0 0 12 * * FriL"),
+            ("0 0 12 * * sundayl", "0 0 12 * * SunL"),
+            ("0 0 12 * * Monday#1", "0 0 12 * * Mon#1"),
+            ("0 0 12 * * SATURDAY#5,FridayL", "0 0 12 * * Sat#5,FriL"),
+            ("0 0 1 January-June *", "0 0 1 Jan-Jun *"),
+            ("0 0 1 january,MARCH,Dec *", "0 0 1 Jan,Mar,Dec *"),
+            ("0 0 1 February-December/2 *", "0 0 1 Feb-Dec/2 *"),
+            ("0 0 1 September/1 *", "0 0 1 Sep/1 *"),
+            ("0 0 13 October Friday", "0 0 13 Oct Fri"),
+        ] {
+            assert_eq!(
+                Expr::parse(full).unwrap(),
+                Expr::parse(short).unwrap(),
+                "{full}"
+            );
+        }
+        assert_eq!(display("30 9 * * Monday-Friday"), "0 30 9 * * 1-5");
+        assert_eq!(display("0 0 1 January-June Sunday#2"), "0 0 0 1 1-6 0#2");
+    }
+
+    #[test]
+    fn a_name_is_three_letters_or_the_full_name() {
+        for (expr, field, token) in [
+            ("* * * * Mond", "day-of-week", "Mond"),
+            ("* * * * Mo", "day-of-week", "Mo"),
+            ("* * * * Tues", "day-of-week", "Tues"),
+            ("* * * * Thurs-Sat", "day-of-week", "Thurs"),
+            ("* * * * Mon-Frid", "day-of-week", "Frid"),
+            ("* * * * Mondays", "day-of-week", "Mondays"),
+            ("* * * * MondL", "day-of-week", "Mond"),
+            ("* * * * Satur#1", "day-of-week", "Satur"),
+            ("* * * * January", "day-of-week", "January"),
+            ("* * * Janu *", "month", "Janu"),
+            ("* * * Sept *", "month", "Sept"),
+            ("* * * Januar-Jun *", "month", "Januar"),
+            ("* * * Decembers *", "month", "Decembers"),
+            ("* * * Monday *", "month", "Monday"),
+        ] {
+            assert!(
+                err(expr).starts_with(&format!("invalid {field} `{token}`: expected `*`")),
+                "{expr}: {}",
+                err(expr)
+            );
+        }
+        assert!(err("* * * Janu *").contains("a name such as `Jan` or `January`"));
+        assert!(err("* * * * Mond").contains("a name such as `Mon` or `Monday`"));
     }
 
     #[test]

@@ -27,6 +27,8 @@
 //! - croner reads a weekday range whose both ends are spelled `Sun` as `0-7` (every day): ranges
 //!   are spelled with names only when at most one end is Sunday.
 //! - croner searches up to the year 5000, far beyond the 2100 + five runs tested here.
+//! - croner reads names in three letters only: it replaces `MON` inside `MONDAY`, leaving `1DAY`,
+//!   which it rejects. Names in full are generated only for the properties that do not consult it.
 
 use std::iter::successors;
 
@@ -47,9 +49,28 @@ const RUNS: usize = 5;
 const YEAR_2100: i64 = 4_102_444_800;
 
 const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const WEEKDAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 const MACROS: [&str; 7] = [
     "@yearly",
     "@annually",
@@ -106,30 +127,39 @@ impl Field {
     }
 }
 
-/// How a month or weekday value is written. crontab(5): names are case-insensitive.
+/// How a month or weekday value is written. crontab(5): names are three letters, case-insensitive;
+/// `Full` is the whole name, which croner does not read.
 #[derive(Clone, Copy, Debug)]
 enum Spelling {
     Number,
     Title,
     Upper,
     Lower,
+    Full,
 }
 
-fn spelling() -> impl Strategy<Value = Spelling> {
-    prop_oneof![
+/// `extended` adds names in full.
+fn spelling(extended: bool) -> BoxedStrategy<Spelling> {
+    let crontab = prop_oneof![
         3 => Just(Spelling::Number),
         1 => Just(Spelling::Title),
         1 => Just(Spelling::Upper),
         1 => Just(Spelling::Lower),
-    ]
+    ];
+    if extended {
+        prop_oneof![6 => crontab, 1 => Just(Spelling::Full)].boxed()
+    } else {
+        crontab.boxed()
+    }
 }
 
 fn spell(field: Field, value: u32, spelling: Spelling) -> String {
     match (field.name(value), spelling) {
         (None, _) | (_, Spelling::Number) => value.to_string(),
-        (Some(name), Spelling::Title) => name.to_owned(),
-        (Some(name), Spelling::Upper) => name.to_uppercase(),
-        (Some(name), Spelling::Lower) => name.to_lowercase(),
+        (Some(name), Spelling::Title) => name[..3].to_owned(),
+        (Some(name), Spelling::Upper) => name[..3].to_uppercase(),
+        (Some(name), Spelling::Lower) => name[..3].to_lowercase(),
+        (Some(name), Spelling::Full) => name.to_owned(),
     }
 }
 
@@ -158,13 +188,13 @@ fn item(field: Field, extended: bool) -> BoxedStrategy<String> {
     let mut items: Vec<(u32, BoxedStrategy<String>)> = vec![
         (
             4,
-            (lo..=hi, spelling())
+            (lo..=hi, spelling(extended))
                 .prop_map(move |(v, s)| spell(field, v, s))
                 .boxed(),
         ),
         (
             2,
-            (lo..=hi, lo..=hi, spelling())
+            (lo..=hi, lo..=hi, spelling(extended))
                 .prop_map(move |(a, b, s)| range_text(field, a.min(b), a.max(b), s))
                 .boxed(),
         ),
@@ -177,7 +207,9 @@ fn item(field: Field, extended: bool) -> BoxedStrategy<String> {
             // `a-a/n` included: it selects `a` alone, unlike `a/n`.
             (lo..=hi)
                 .prop_flat_map(move |a| (Just(a), a..=hi))
-                .prop_flat_map(|(a, b)| (Just(a), Just(b), 1..=(b - a).max(1), spelling()))
+                .prop_flat_map(move |(a, b)| {
+                    (Just(a), Just(b), 1..=(b - a).max(1), spelling(extended))
+                })
                 .prop_map(move |(a, b, step, s)| format!("{}/{step}", range_text(field, a, b, s)))
                 .boxed(),
         ),
@@ -203,13 +235,13 @@ fn item(field: Field, extended: bool) -> BoxedStrategy<String> {
         Field::DayOfWeek => {
             items.push((
                 2,
-                (0..=7_u32, spelling())
+                (0..=7_u32, spelling(extended))
                     .prop_map(|(v, s)| format!("{}L", spell(Field::DayOfWeek, v, s)))
                     .boxed(),
             ));
             items.push((
                 2,
-                (0..=7_u32, 1..=5_u32, spelling())
+                (0..=7_u32, 1..=5_u32, spelling(extended))
                     .prop_map(|(v, nth, s)| format!("{}#{nth}", spell(Field::DayOfWeek, v, s)))
                     .boxed(),
             ));
@@ -387,7 +419,7 @@ fn exercise(text: &str) -> Result<(), TestCaseError> {
 
 /// Tokens of the grammar and its neighbours: out-of-range and overflowing numbers, bad steps and
 /// nth values, unknown macros, non-ASCII digits and letters, NUL.
-const TOKENS: [&str; 61] = [
+const TOKENS: [&str; 65] = [
     "*",
     "*",
     "?",
@@ -431,6 +463,10 @@ const TOKENS: [&str; 61] = [
     "Jan",
     "dec",
     "May",
+    "Monday",
+    "JANUARY",
+    "Mond",
+    "Janu",
     "@hourly",
     "@daily",
     "@yearly",

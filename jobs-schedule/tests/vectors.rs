@@ -1725,6 +1725,58 @@ const VECTORS: &[Vector] = &[
             Sunday in February does)",
     },
     Vector {
+        expr: "0 9 * January-June Monday-Friday",
+        tz: "UTC",
+        start: "2026-06-30T10:00:00Z",
+        expected: &[
+            "2027-01-01T09:00:00Z",
+            "2027-01-04T09:00:00Z",
+            "2027-01-05T09:00:00Z",
+        ],
+        ends: false,
+        source: "jobs DESIGN.md, Schedule semantics (names in full: weekdays of January to June; \
+            2026-06-30 is the last Tuesday of June, 2027-01-01 a Friday)",
+    },
+    Vector {
+        expr: "0 0 * * SATURDAY-sunday",
+        tz: "UTC",
+        start: "2026-01-01T00:00:00Z",
+        expected: &[
+            "2026-01-03T00:00:00Z",
+            "2026-01-04T00:00:00Z",
+            "2026-01-10T00:00:00Z",
+        ],
+        ends: false,
+        source: "jobs DESIGN.md, Schedule semantics (names in full, any case; a range may end on \
+            Sunday)",
+    },
+    Vector {
+        expr: "0 0 12 * * Monday#1",
+        tz: "UTC",
+        start: "2026-01-01T00:00:00Z",
+        expected: &[
+            "2026-01-05T12:00:00Z",
+            "2026-02-02T12:00:00Z",
+            "2026-03-02T12:00:00Z",
+        ],
+        ends: false,
+        source: "jobs DESIGN.md, Schedule semantics (names in full: `Monday#1` is `Mon#1`, the \
+            first Monday)",
+    },
+    Vector {
+        expr: "0 0 12 * * FridayL",
+        tz: "UTC",
+        start: "2026-01-01T00:00:00Z",
+        expected: &[
+            "2026-01-30T12:00:00Z",
+            "2026-02-27T12:00:00Z",
+            "2026-03-27T12:00:00Z",
+        ],
+        ends: false,
+        source: "jobs DESIGN.md, Schedule semantics (names in full: `FridayL` is `FriL`, the last \
+            Friday)",
+    },
+    Vector {
         expr: "0 0 0 1 1 * 9999",
         tz: "UTC",
         start: "9998-06-01T00:00:00Z",
@@ -1874,6 +1926,16 @@ const REJECTED: &[(&str, &str)] = &[
     (
         "0 0 * * * * * *",
         "croner-rust (Hexagon/croner-rust src/lib.rs test_cron_parse_invalid_expressions)",
+    ),
+    (
+        "0 9 * * Mond",
+        "jobs DESIGN.md, Schedule semantics (names in three letters or in full, not other \
+        prefixes)",
+    ),
+    (
+        "0 0 1 Janu *",
+        "jobs DESIGN.md, Schedule semantics (names in three letters or in full, not other \
+        prefixes)",
     ),
     (
         "0 0 30 2 *",
