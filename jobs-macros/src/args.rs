@@ -35,6 +35,8 @@ pub(crate) enum Key {
     BackoffMax,
     Timeout,
     Overlap,
+    Queue,
+    Priority,
     Name,
     OnFailure,
     Crate,
@@ -42,7 +44,7 @@ pub(crate) enum Key {
 
 impl Key {
     /// In the order the documentation lists them, which is also the order of "expected one of".
-    pub(crate) const ALL: [Key; 12] = [
+    pub(crate) const ALL: [Key; 14] = [
         Key::Cron,
         Key::Every,
         Key::Tz,
@@ -52,6 +54,8 @@ impl Key {
         Key::BackoffMax,
         Key::Timeout,
         Key::Overlap,
+        Key::Queue,
+        Key::Priority,
         Key::Name,
         Key::OnFailure,
         Key::Crate,
@@ -68,6 +72,8 @@ impl Key {
             Key::BackoffMax => "backoff_max",
             Key::Timeout => "timeout",
             Key::Overlap => "overlap",
+            Key::Queue => "queue",
+            Key::Priority => "priority",
             Key::Name => "name",
             Key::OnFailure => "on_failure",
             Key::Crate => "crate",
@@ -86,6 +92,8 @@ impl Key {
             Key::BackoffMax => "backoff_max = \"5m\"",
             Key::Timeout => "timeout = \"30s\"",
             Key::Overlap => "overlap = \"skip\"",
+            Key::Queue => "queue = \"email\"",
+            Key::Priority => "priority = 10",
             Key::Name => "name = \"billing::cleanup\"",
             Key::OnFailure => "on_failure = \"alerts::page\"",
             Key::Crate => "crate = \"crate::reexport::jobs\"",
@@ -192,6 +200,8 @@ mod tests {
             backoff_max = "5m",
             timeout = "30s",
             overlap = "skip",
+            queue = "email",
+            priority = 1,
             name = "cleanup",
             on_failure = "alert",
             crate = "jobs",
@@ -225,7 +235,7 @@ mod tests {
             retry = 3,
             cron = "@daily",
             cron = "@hourly",
-            queue = "x"
+            catch_up = "x"
         ))
         .unwrap();
         assert_eq!(
@@ -234,7 +244,7 @@ mod tests {
                 ("retry".to_owned(), None),
                 ("cron".to_owned(), Some(Key::Cron)),
                 ("cron".to_owned(), Some(Key::Cron)),
-                ("queue".to_owned(), None),
+                ("catch_up".to_owned(), None),
             ]
         );
     }

@@ -10,7 +10,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{FnArg, ReturnType, Type};
+use syn::{ReturnType, Type};
 
 /// `#[job(args)] item`: the item unchanged, followed by its registration or by every error.
 pub(crate) fn job(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -25,7 +25,10 @@ pub(crate) fn job(args: TokenStream, item: TokenStream) -> TokenStream {
 fn registration(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
     let args = args::parse(args)?;
     match (validate::attribute(&args), validate::function(item)) {
-        (Ok(job), Ok(function)) => Ok(generate(&job, &function)),
+        (Ok(job), Ok(function)) => {
+            validate::payload_fits_schedule(&job, &function)?;
+            Ok(generate(&job, &function))
+        }
         (Err(mut errors), Err(more)) => {
             errors.combine(more);
             Err(errors)
@@ -55,22 +58,27 @@ fn at(user: Span) -> Span {
 }
 
 fn generate(job: &Job, function: &Function) -> TokenStream {
-    let runtime = job
+    let runtime: syn::Path = job
         .krate
-        .as_ref()
-        .map_or_else(|| quote!(::jobs_runtime), ToTokens::to_token_stream);
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::jobs_runtime));
     let here = private(Span::call_site());
     let run = run(function);
     let check = check(function);
     let (on_failure_fn, on_failure) = on_failure(job);
-    let fields = fields(job, &function.sig.ident);
+    let fields = fields(job, function);
     // A job that is compiled out must take its registration with it.
-    let cfgs = function
+    let cfgs: Vec<_> = function
         .attrs
         .iter()
-        .filter(|attr| attr.path().is_ident("cfg"));
+        .filter(|attr| attr.path().is_ident("cfg"))
+        .collect();
+    let enqueue = enqueue(job, function, &runtime);
 
     quote! {
+        #(#cfgs)*
+        #enqueue
+
         #(#cfgs)*
         const _: () = {
             use #runtime::__private as #here;
@@ -93,37 +101,31 @@ fn generate(job: &Job, function: &Function) -> TokenStream {
     }
 }
 
-/// The user's parameter types, in order.
-fn parameter_types(function: &Function) -> Vec<&Type> {
-    function
-        .sig
-        .inputs
-        .iter()
-        .filter_map(|input| match input {
-            FnArg::Typed(typed) => Some(&*typed.ty),
-            FnArg::Receiver(_) => None,
-        })
-        .collect()
-}
-
-/// `__jobs_run`: extracts each parameter, calls the function, boxes its future.
+/// `__jobs_run`: extracts each extractor, reads each payload parameter, calls the function, boxes
+/// its future.
 fn run(function: &Function) -> TokenStream {
     let here = private(Span::call_site());
     let sig = &function.sig;
-    let types = parameter_types(function);
     // Locals are `mixed_site`, invisible to the user's tokens: a job named `context` or `arg0`
     // still calls the job, not a local of the same name.
     let context = Ident::new("context", Span::mixed_site());
-    let args: Vec<Ident> = (0..types.len())
+    let args: Vec<Ident> = (0..function.params.len())
         .map(|i| Ident::new(&format!("arg{i}"), Span::mixed_site()))
         .collect();
-    let extracts = types.iter().zip(&args).map(|(ty, arg)| {
-        let span = at(ty.span());
-        let private = private(span);
-        let extract = quote_spanned!(span=> <#ty as #private::Extract>::extract(&#context));
-        quote!(let #arg = #extract;)
-    });
-    let context_param = if types.is_empty() {
+    let extracts = function
+        .params
+        .iter()
+        .zip(&args)
+        .filter(|(param, _)| param.payload.is_none())
+        .map(|(param, arg)| {
+            let ty = &param.ty;
+            let span = at(ty.span());
+            let private = private(span);
+            let extract = quote_spanned!(span=> <#ty as #private::Extract>::extract(&#context));
+            quote!(let #arg = #extract;)
+        });
+    let payload = read_payload(function, &args, &context);
+    let context_param = if function.params.is_empty() {
         quote!(_)
     } else {
         quote!(#context)
@@ -156,15 +158,211 @@ fn run(function: &Function) -> TokenStream {
     quote! {
         fn __jobs_run(#context_param: #here::JobContext) -> #here::JobFuture {
             #(#extracts)*
+            #payload
             #future
         }
+    }
+}
+
+/// Reads the payload parameters from the run's JSON payload; a payload that does not read fails
+/// the attempt, permanently, with serde's message.
+fn read_payload(function: &Function, args: &[Ident], context: &Ident) -> TokenStream {
+    let here = private(Span::call_site());
+    let reader = Ident::new("payload", Span::mixed_site());
+    let error = Ident::new("error", Span::mixed_site());
+    let (names, fields): (Vec<&Ident>, Vec<TokenStream>) = function
+        .params
+        .iter()
+        .zip(args)
+        .filter_map(|(param, arg)| {
+            let name = param.payload.as_ref()?.unraw().to_string();
+            let ty = &param.ty;
+            // Spanned on the parameter's type, where a type that is not a payload is reported.
+            let span = at(ty.span());
+            let private = private(span);
+            let field =
+                quote_spanned!(span=> #reader.field(#private::codec::<#ty>(), #name, &#context)?);
+            Some((arg, field))
+        })
+        .unzip();
+    if names.is_empty() {
+        return quote!();
+    }
+    quote! {
+        let (#(#names,)*) = match #here::PayloadReader::read(&#context).and_then(|mut #reader| {
+            ::core::result::Result::Ok((#(#fields,)*))
+        }) {
+            ::core::result::Result::Ok(#reader) => #reader,
+            ::core::result::Result::Err(#error) => return #here::failed(#error),
+        };
+    }
+}
+
+/// The module named after the function, with `enqueue(…)` and `options()`: the same name as the
+/// function, in the type namespace, so `send_email::enqueue(…)` reads as the job's own.
+///
+/// Its items are written in a child module, so the payload types, written for the function's
+/// module, are read there through `use super::*` and with `self::`/`super::` paths moved up one
+/// level.
+fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
+    let vis = &function.vis;
+    let ident = &function.sig.ident;
+    let job_name = ident.unraw().to_string();
+    // Inside the module, `module_path!()` is the parent's path and the function's name: the
+    // default job name, as `fields` writes it.
+    let name = job
+        .name
+        .as_ref()
+        .map_or_else(|| quote!(::core::module_path!()), ToTokens::to_token_stream);
+    let mut runtime = runtime.clone();
+    outer::path(&mut runtime);
+    let payload: Vec<(&Ident, Type)> = function
+        .params
+        .iter()
+        .filter_map(|param| {
+            let mut ty = param.ty.clone();
+            outer::ty(&mut ty);
+            Some((param.payload.as_ref()?, ty))
+        })
+        .collect();
+    let params: Vec<TokenStream> = payload
+        .iter()
+        .map(|(name, ty)| quote!(#name: #ty))
+        .collect();
+    let names: Vec<&Ident> = payload.iter().map(|(name, _)| *name).collect();
+    let writer = Ident::new("payload", Span::mixed_site());
+    let writer_binding = if payload.is_empty() {
+        quote!(#writer)
+    } else {
+        quote!(mut #writer)
+    };
+    let fields = payload.iter().map(|(name, ty)| {
+        let key = name.unraw().to_string();
+        let span = at(ty.span());
+        quote_spanned!(span=> #writer.field(__jobs::codec::<#ty>(), #key, &#name);)
+    });
+    let call = if names.is_empty() {
+        format!("{job_name}::enqueue()")
+    } else {
+        format!("{job_name}::enqueue(…)")
+    };
+    let module_doc = format!(
+        "Enqueues the job `{job_name}`: `{call}` runs it once, as soon as a worker of its queue is free; `{job_name}::options()` sets a delay, an instant, a priority or a unique key first."
+    );
+    let enqueue_doc = format!(
+        "Enqueues the job `{job_name}` to run as soon as a worker of its queue is free.\n\n# Errors\n\nWhen no running runtime runs the job, when its store refuses it, or when the payload does not serialise."
+    );
+
+    quote! {
+        #[doc = #module_doc]
+        #[allow(unreachable_pub, clippy::needless_pass_by_value, clippy::too_many_arguments)]
+        #vis mod #ident {
+            #[allow(unused_imports, clippy::wildcard_imports)]
+            use super::*;
+            use #runtime::__private as __jobs;
+
+            #[doc = #enqueue_doc]
+            pub async fn enqueue(#(#params),*) -> ::core::result::Result<__jobs::JobId, __jobs::Error> {
+                options().enqueue(#(#names),*).await
+            }
+
+            /// Options for one enqueue: a delay or an instant, a priority, a unique key, a
+            /// runtime's handle; then `.enqueue(…)`.
+            #[must_use]
+            pub fn options() -> Options {
+                Options(__jobs::Enqueue::new(#name))
+            }
+
+            /// The options of one enqueue; see `options()`.
+            #[derive(Debug)]
+            pub struct Options(__jobs::Enqueue);
+
+            impl Options {
+                /// Runs the job `delay` from now rather than at once; replaces an earlier `at`.
+                #[must_use]
+                pub fn delay(self, delay: ::core::time::Duration) -> Self {
+                    Self(self.0.delay(delay))
+                }
+
+                /// Runs the job at `at` (at once, if it is past); replaces an earlier `delay`.
+                #[must_use]
+                pub fn at(self, at: __jobs::DateTime<__jobs::Utc>) -> Self {
+                    Self(self.0.at(at))
+                }
+
+                /// Its priority within its queue, instead of the job's own: higher runs first.
+                #[must_use]
+                pub fn priority(self, priority: i16) -> Self {
+                    Self(self.0.priority(priority))
+                }
+
+                /// While a job enqueued with this key waits or runs, enqueueing returns its id
+                /// and stores nothing.
+                #[must_use]
+                pub fn unique(self, key: impl ::core::convert::Into<__jobs::String>) -> Self {
+                    Self(self.0.unique(key.into()))
+                }
+
+                /// Enqueues into this runtime instead of the one running runtime of the process.
+                #[must_use]
+                pub fn handle(self, handle: &__jobs::Handle) -> Self {
+                    Self(self.0.handle(handle))
+                }
+
+                #[doc = #enqueue_doc]
+                pub async fn enqueue(self, #(#params),*) -> ::core::result::Result<__jobs::JobId, __jobs::Error> {
+                    let #writer_binding = __jobs::PayloadWriter::new();
+                    #(#fields)*
+                    self.0.enqueue(#writer).await
+                }
+            }
+        }
+    }
+}
+
+/// Rewrites paths written in a module for its child module: `self::` becomes `super::`, and
+/// `super::` becomes `super::super::`.
+mod outer {
+    use syn::visit_mut::{self, VisitMut};
+    use syn::{Ident, Path, PathSegment, Type};
+
+    struct Outer;
+
+    impl VisitMut for Outer {
+        fn visit_path_mut(&mut self, path: &mut Path) {
+            if path.leading_colon.is_none() {
+                if let Some(first) = path.segments.first_mut() {
+                    if first.ident == "self" {
+                        first.ident = Ident::new("super", first.ident.span());
+                    } else if first.ident == "super" {
+                        let span = first.ident.span();
+                        path.segments
+                            .insert(0, PathSegment::from(Ident::new("super", span)));
+                    }
+                }
+            }
+            visit_mut::visit_path_mut(self, path);
+        }
+    }
+
+    pub(super) fn ty(ty: &mut Type) {
+        Outer.visit_type_mut(ty);
+    }
+
+    pub(super) fn path(path: &mut Path) {
+        Outer.visit_path_mut(path);
     }
 }
 
 /// `__jobs_check`: whether the runtime was given every `State<T>` the job takes.
 fn check(function: &Function) -> TokenStream {
     let here = private(Span::call_site());
-    let types = parameter_types(function);
+    let types: Vec<&Type> = function
+        .params
+        .iter()
+        .filter(|param| param.payload.is_none())
+        .map(|param| &param.ty)
+        .collect();
     let states = Ident::new("states", Span::mixed_site());
     let checks = types.iter().map(|ty| {
         let span = at(ty.span());
@@ -212,8 +410,9 @@ fn on_failure(job: &Job) -> (TokenStream, TokenStream) {
 }
 
 /// The `JobDef` fields that are constant data.
-fn fields(job: &Job, ident: &Ident) -> TokenStream {
+fn fields(job: &Job, function: &Function) -> TokenStream {
     let here = private(Span::call_site());
+    let ident = &function.sig.ident;
     let name = job.name.as_ref().map_or_else(
         || {
             let suffix = format!("::{}", ident.unraw());
@@ -235,6 +434,12 @@ fn fields(job: &Job, ident: &Ident) -> TokenStream {
         Overlap::Replace => quote!(#here::Overlap::Replace),
     };
     let retries = job.retries;
+    let queue = job.queue.as_deref().unwrap_or("default");
+    let priority = job.priority;
+    let payload = function
+        .params
+        .iter()
+        .filter_map(|param| Some(param.payload.as_ref()?.unraw().to_string()));
     let backoff_ms = job.backoff_ms;
     let backoff_max_ms = job.backoff_max_ms;
     let timeout_ms = option(job.timeout_ms);
@@ -256,6 +461,9 @@ fn fields(job: &Job, ident: &Ident) -> TokenStream {
         timeout_ms: #timeout_ms,
         jitter_ms: #jitter_ms,
         overlap: #overlap,
+        queue: #queue,
+        priority: #priority,
+        payload: &[#(#payload),*],
         #location
     }
 }
@@ -329,10 +537,15 @@ mod tests {
         assert!(!out.contains("jobs_runtime"), "{out}");
         assert_eq!(
             out.matches("__private").count(),
-            1,
-            "one `use` names the runtime: {out}"
+            2,
+            "one `use` in the registration and one in the enqueue module name the runtime: {out}"
         );
-        assert!(out.contains("use crate :: reexport :: jobs :: __private as __jobs ;"));
+        assert_eq!(
+            out.matches("use crate :: reexport :: jobs :: __private as __jobs ;")
+                .count(),
+            2,
+            "{out}"
+        );
     }
 
     #[test]

@@ -11,8 +11,8 @@ use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::{
-    Attribute, Error, FnArg, GenericArgument, Ident, Lit, LitStr, Path, PathArguments, ReturnType,
-    Signature, Token, Type, Visibility,
+    Attribute, Error, FnArg, GenericArgument, Ident, Lit, LitStr, Pat, Path, PathArguments,
+    ReturnType, Signature, Token, Type, Visibility,
 };
 
 /// The runtime's defaults, repeated here because a proc-macro crate cannot depend on the runtime
@@ -31,6 +31,9 @@ pub(crate) struct Job {
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) jitter_ms: Option<u64>,
     pub(crate) overlap: Overlap,
+    /// `None`: `"default"`.
+    pub(crate) queue: Option<String>,
+    pub(crate) priority: i16,
     /// Spanned on the user's string, so an unresolved or mistyped handler is reported there.
     pub(crate) on_failure: Option<Path>,
     /// `None`: `::jobs_runtime`.
@@ -72,7 +75,17 @@ impl Overlap {
 /// and a body syn cannot parse (newer syntax, an unstable feature) must not stop a valid job.
 pub(crate) struct Function {
     pub(crate) attrs: Vec<Attribute>,
+    pub(crate) vis: Visibility,
     pub(crate) sig: Signature,
+    /// The typed parameters, in order.
+    pub(crate) params: Vec<Param>,
+}
+
+/// One parameter of the job function.
+pub(crate) struct Param {
+    pub(crate) ty: Type,
+    /// `Some(name)` for a payload parameter, `None` for an extractor.
+    pub(crate) payload: Option<Ident>,
 }
 
 /// Collects errors so that all of them are reported at once.
@@ -111,6 +124,8 @@ struct Values<'a> {
     backoff_max: Given<'a, u64>,
     timeout: Given<'a, u64>,
     overlap: Given<'a, Overlap>,
+    queue: Given<'a, String>,
+    priority: Given<'a, i16>,
     name: Given<'a, String>,
     on_failure: Given<'a, Path>,
     krate: Given<'a, Path>,
@@ -156,6 +171,8 @@ pub(crate) fn attribute(args: &Args) -> syn::Result<Job> {
             Key::BackoffMax => values.backoff_max = Some((arg, errors.ok(duration(key, arg)))),
             Key::Timeout => values.timeout = Some((arg, errors.ok(duration(key, arg)))),
             Key::Overlap => values.overlap = Some((arg, errors.ok(overlap(arg)))),
+            Key::Queue => values.queue = Some((arg, errors.ok(queue(arg)))),
+            Key::Priority => values.priority = Some((arg, errors.ok(priority(arg)))),
             Key::Name => values.name = Some((arg, errors.ok(name(arg)))),
             Key::OnFailure => values.on_failure = Some((arg, errors.ok(on_failure(arg)))),
             Key::Crate => values.krate = Some((arg, errors.ok(krate(arg)))),
@@ -200,6 +217,19 @@ fn combinations(values: &Values<'_>, errors: &mut Errors) {
                     ),
                 ));
             }
+        }
+    }
+    if values.cron.is_some() || values.every.is_some() {
+        let queue = values.queue.as_ref().map(|(arg, _)| *arg);
+        let priority = values.priority.as_ref().map(|(arg, _)| *arg);
+        for arg in [queue, priority].into_iter().flatten() {
+            errors.push(Error::new(
+                arg.ident.span(),
+                format!(
+                    "`{}` is for on-demand jobs: a scheduled job's ticks start on time, outside any queue, and its `overlap` policy bounds them",
+                    arg.ident
+                ),
+            ));
         }
     }
     let retries = values.retries.map(|(_, retries)| retries);
@@ -262,6 +292,8 @@ fn job(values: Values<'_>) -> Job {
         timeout_ms: value(values.timeout),
         jitter_ms: value(values.jitter),
         overlap: value(values.overlap).unwrap_or(Overlap::Skip),
+        queue: value(values.queue),
+        priority: value(values.priority).unwrap_or(0),
         on_failure: value(values.on_failure),
         krate: value(values.krate),
     }
@@ -425,12 +457,26 @@ fn timezone(arg: &Arg) -> syn::Result<&'static str> {
 }
 
 fn retries(arg: &Arg) -> syn::Result<u32> {
+    integer(Key::Retries, arg, 0, u32::MAX)
+}
+
+fn priority(arg: &Arg) -> syn::Result<i16> {
+    integer(Key::Priority, arg, i16::MIN, i16::MAX)
+}
+
+/// An integer literal of any integer suffix within `min..=max`.
+fn integer<T>(key: Key, arg: &Arg, min: T, max: T) -> syn::Result<T>
+where
+    T: Copy + std::str::FromStr + std::fmt::Display,
+    T::Err: std::fmt::Display,
+{
     let Lit::Int(int) = &arg.value else {
         return Err(Error::new(
             arg.value.span(),
             format!(
-                "expected an integer for `retries`, as in `{}`",
-                Key::Retries.example()
+                "expected an integer for `{}`, as in `{}`",
+                key.name(),
+                key.example()
             ),
         ));
     };
@@ -438,7 +484,7 @@ fn retries(arg: &Arg) -> syn::Result<u32> {
         "", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
     ];
     let parsed = if integer_suffixes.contains(&int.suffix()) {
-        int.base10_parse::<u32>().ok()
+        int.base10_parse::<T>().ok()
     } else {
         None
     };
@@ -446,12 +492,35 @@ fn retries(arg: &Arg) -> syn::Result<u32> {
         Error::new(
             int.span(),
             format!(
-                "invalid `retries` {}: expected an integer from 0 to {}",
+                "invalid `{}` {}: expected an integer from {min} to {max}",
+                key.name(),
                 text(arg),
-                u32::MAX
             ),
         )
     })
+}
+
+/// The longest queue name: stores keep it in a column of this width.
+const QUEUE_NAME_MAX: usize = 64;
+
+fn queue(arg: &Arg) -> syn::Result<String> {
+    let lit = string(Key::Queue, arg)?;
+    let value = lit.value();
+    let valid = !value.is_empty()
+        && value.len() <= QUEUE_NAME_MAX
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if valid {
+        Ok(value)
+    } else {
+        Err(Error::new(
+            lit.span(),
+            format!(
+                "invalid `queue` {value:?}: expected 1 to {QUEUE_NAME_MAX} ASCII letters, digits, `_`, `-` or `.`, such as \"email\""
+            ),
+        ))
+    }
 }
 
 fn overlap(arg: &Arg) -> syn::Result<Overlap> {
@@ -522,7 +591,7 @@ fn krate(arg: &Arg) -> syn::Result<Path> {
 impl Parse for Function {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
-        input.parse::<Visibility>()?;
+        let vis = input.parse::<Visibility>()?;
         let fn_like = input.peek(Token![fn])
             || input.peek(Token![async])
             || input.peek(Token![const])
@@ -539,15 +608,92 @@ impl Parse for Function {
                 "`#[job]` functions need a body: the runtime calls them",
             ));
         }
-        Ok(Function { attrs, sig })
+        Ok(Function {
+            attrs,
+            vis,
+            sig,
+            params: Vec::new(),
+        })
     }
 }
 
 /// Parses the item under the attribute and checks that the runtime can call it.
 pub(crate) fn function(item: TokenStream) -> syn::Result<Function> {
-    let function = Function::parse.parse2(item)?;
+    let mut function = Function::parse.parse2(item)?;
     signature(&function.sig)?;
+    function.params = params(&function.sig)?;
     Ok(function)
+}
+
+/// Sorts the parameters into extractors and payload. Only the compiler knows what a type alias
+/// stands for, so the sorting goes by the written name: `JobContext` and `State<…>` (however
+/// qualified) are extractors, anything else is payload.
+fn params(sig: &Signature) -> syn::Result<Vec<Param>> {
+    let mut errors = Errors::default();
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        let FnArg::Typed(typed) = input else { continue };
+        let ty = (*typed.ty).clone();
+        if is_extractor(&ty) {
+            params.push(Param { ty, payload: None });
+            continue;
+        }
+        if let Type::Reference(reference) = &ty {
+            errors.push(Error::new(
+                reference.and_token.span,
+                "payload parameters are taken by value: they are stored as JSON and read back for each attempt; take an owned type such as `String` instead of `&str`",
+            ));
+            continue;
+        }
+        let name = match &*typed.pat {
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+            other => {
+                errors.push(Error::new_spanned(
+                    other,
+                    "payload parameters need a plain name: it names the value in the stored JSON payload",
+                ));
+                continue;
+            }
+        };
+        params.push(Param {
+            ty,
+            payload: Some(name),
+        });
+    }
+    errors.finish()?;
+    Ok(params)
+}
+
+fn is_extractor(ty: &Type) -> bool {
+    match ty {
+        Type::Group(group) => is_extractor(&group.elem),
+        Type::Paren(paren) => is_extractor(&paren.elem),
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().is_some_and(|last| {
+            (last.ident == "JobContext" && last.arguments.is_none())
+                || (last.ident == "State"
+                    && matches!(last.arguments, PathArguments::AngleBracketed(_)))
+        }),
+        _ => false,
+    }
+}
+
+/// A scheduled job has nobody to give it a payload: each payload parameter is an error.
+pub(crate) fn payload_fits_schedule(job: &Job, function: &Function) -> syn::Result<()> {
+    if job.schedule == JobSchedule::OnDemand {
+        return Ok(());
+    }
+    let mut errors = Errors::default();
+    for param in &function.params {
+        if let Some(name) = &param.payload {
+            errors.push(Error::new_spanned(
+                &param.ty,
+                format!(
+                    "a scheduled job takes no payload: `{name}` is neither `JobContext` nor `State<T>`; remove `cron`/`every` to make the job on-demand, or pass the value through `State<T>`"
+                ),
+            ));
+        }
+    }
+    errors.finish()
 }
 
 /// The rules of DESIGN.md's "Function shapes" that the signature alone can answer. Parameter and
@@ -823,7 +969,7 @@ mod tests {
 
     #[test]
     fn keys_of_later_versions_are_unknown_not_ignored() {
-        for key in ["queue", "priority", "catch_up", "catch_up_window"] {
+        for key in ["catch_up", "catch_up_window"] {
             let ident = Ident::new(key, Span::call_site());
             let message = error(quote!(#ident = "x"));
             assert!(
@@ -832,9 +978,10 @@ mod tests {
             );
         }
         assert_eq!(
-            error(quote!(priority = 1)),
-            "unknown `#[job]` argument `priority`; expected one of `cron`, `every`, `tz`, `jitter`, \
-             `retries`, `backoff`, `backoff_max`, `timeout`, `overlap`, `name`, `on_failure`, `crate`"
+            error(quote!(catch_up = 1)),
+            "unknown `#[job]` argument `catch_up`; expected one of `cron`, `every`, `tz`, `jitter`, \
+             `retries`, `backoff`, `backoff_max`, `timeout`, `overlap`, `queue`, `priority`, `name`, \
+             `on_failure`, `crate`"
         );
     }
 

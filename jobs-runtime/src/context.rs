@@ -1,4 +1,5 @@
 use crate::private::Extract;
+use crate::store::JobId;
 use chrono::{DateTime, Utc};
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -35,6 +36,8 @@ struct ContextInner {
     scheduled_at: DateTime<Utc>,
     shutdown: watch::Receiver<bool>,
     states: Arc<States>,
+    /// An on-demand run's job and its JSON payload.
+    enqueued: Option<(JobId, Arc<str>)>,
 }
 
 impl JobContext {
@@ -45,6 +48,7 @@ impl JobContext {
         scheduled_at: DateTime<Utc>,
         shutdown: watch::Receiver<bool>,
         states: Arc<States>,
+        enqueued: Option<(JobId, Arc<str>)>,
     ) -> Self {
         Self {
             inner: Arc::new(ContextInner {
@@ -54,8 +58,20 @@ impl JobContext {
                 scheduled_at,
                 shutdown,
                 states,
+                enqueued,
             }),
         }
+    }
+
+    /// The enqueued job this run belongs to; `None` for a scheduled tick or a triggered run.
+    #[must_use]
+    pub fn job_id(&self) -> Option<JobId> {
+        self.inner.enqueued.as_ref().map(|(id, _)| *id)
+    }
+
+    /// The enqueued job's payload, a JSON object of its payload parameters.
+    pub(crate) fn payload(&self) -> Option<&str> {
+        self.inner.enqueued.as_ref().map(|(_, payload)| &**payload)
     }
 
     /// The job's name: `module::path::fn_name` unless `#[job(name = "…")]` says otherwise.
@@ -76,8 +92,9 @@ impl JobContext {
         self.inner.attempt
     }
 
-    /// The instant this run was scheduled for (for a triggered run, when it was triggered), before
-    /// any jitter: the same for every attempt and on every process.
+    /// The instant this run was scheduled for, before any jitter: the same for every attempt and
+    /// on every process. For a triggered run, when it was triggered; for an enqueued job, the
+    /// instant it was due (when it was enqueued, or its delay's end).
     #[must_use]
     pub fn scheduled_at(&self) -> DateTime<Utc> {
         self.inner.scheduled_at

@@ -1,3 +1,4 @@
+use crate::store::{JobId, JobState, StoreError};
 use std::fmt;
 
 /// Why the runtime could not start, or could not do what a [`Handle`](crate::Handle) asked.
@@ -39,6 +40,53 @@ pub enum Error {
     },
     /// The runtime has shut down.
     ShutDown,
+    /// An enqueue found no running runtime in this process: none has started, or it has shut
+    /// down.
+    NotRunning {
+        /// The job.
+        job: String,
+    },
+    /// The runtime does not run this job (its `only` or `exclude` left it out), so nothing would
+    /// ever run it.
+    NotInRuntime {
+        /// The job.
+        job: String,
+    },
+    /// More than one running runtime of this process runs this job: enqueue through the
+    /// [`Handle`](crate::Handle) of the one meant.
+    SeveralRuntimes {
+        /// The job.
+        job: String,
+    },
+    /// The payload could not be written as JSON (a map with keys that are not strings, a
+    /// `Serialize` implementation that fails).
+    Payload {
+        /// The job.
+        job: String,
+        /// serde's message.
+        reason: String,
+    },
+    /// A job that takes a payload was triggered or enqueued by name; enqueue it with its payload
+    /// instead.
+    PayloadRequired {
+        /// The job.
+        job: String,
+    },
+    /// As many enqueued jobs wait as [`Builder::max_pending`](crate::Builder::max_pending)
+    /// allows; this one was not stored.
+    Full {
+        /// The limit.
+        limit: usize,
+    },
+    /// No enqueued job has this id, or it ended so long ago that it was forgotten.
+    UnknownJobId(JobId),
+    /// The enqueued job had already ended, so it cannot be cancelled.
+    AlreadyFinished {
+        /// The job.
+        id: JobId,
+        /// How it ended.
+        state: JobState,
+    },
     /// Listening for SIGINT or SIGTERM failed.
     Signal(std::io::Error),
 }
@@ -65,6 +113,38 @@ impl fmt::Display for Error {
                 matches.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
             ),
             Self::ShutDown => f.write_str("the job runtime has shut down"),
+            Self::NotRunning { job } => write!(
+                f,
+                "cannot enqueue `{job}`: no job runtime is running in this process (none has started, or it has shut down); start one with `jobs_runtime::run()` or `Runtime::start()` first"
+            ),
+            Self::NotInRuntime { job } => write!(
+                f,
+                "cannot enqueue `{job}`: the running job runtime does not run it (its `only` or `exclude` left it out), so nothing would ever run it"
+            ),
+            Self::SeveralRuntimes { job } => write!(
+                f,
+                "cannot enqueue `{job}`: several running job runtimes run it; enqueue through the handle of one with `{}::options().handle(&handle)`",
+                job.rsplit("::").next().unwrap_or(job)
+            ),
+            Self::Payload { job, reason } => {
+                write!(f, "cannot enqueue `{job}`: its payload does not serialise to JSON: {reason}")
+            }
+            Self::PayloadRequired { job } => write!(
+                f,
+                "job `{job}` takes a payload, so it cannot be triggered or enqueued by name; enqueue it with `{}::enqueue(…)`",
+                job.rsplit("::").next().unwrap_or(job)
+            ),
+            Self::Full { limit } => write!(
+                f,
+                "the job was not enqueued: {limit} enqueued jobs are already waiting in memory, the runtime's `max_pending`; retry later, raise a queue's limit with `.queue(name, limit)`, or raise `.max_pending(…)`"
+            ),
+            Self::UnknownJobId(id) => write!(
+                f,
+                "no enqueued job has id {id} (or it ended long enough ago to be forgotten)"
+            ),
+            Self::AlreadyFinished { id, state } => {
+                write!(f, "job {id} cannot be cancelled: it has already ended ({state:?})")
+            }
             Self::Signal(error) => write!(f, "cannot listen for shutdown signals: {error}"),
         }
     }
@@ -75,6 +155,15 @@ impl std::error::Error for Error {
         match self {
             Self::Signal(error) => Some(error),
             _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Full { limit } => Self::Full { limit },
+            StoreError::UnknownId(id) => Self::UnknownJobId(id),
         }
     }
 }

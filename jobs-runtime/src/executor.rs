@@ -1,11 +1,14 @@
-//! One run of a job: its attempts, retries, timeouts and panics, and its history record.
+//! One run of a job: its attempts, retries, timeouts and panics, and its history record; for an
+//! enqueued job, one attempt at a time, taken from the store and given back to it.
 
 use crate::context::{JobContext, RunId};
-use crate::failure::Failure;
+use crate::failure::{is_permanent, Failure};
 use crate::history::{JobHistory, Outcome, RunRecord};
 use crate::job::JobSpec;
 use crate::private::JobFuture;
 use crate::runtime::Shared;
+use crate::scheduler::Event;
+use crate::store::{Claimed, Completion};
 use chrono::{DateTime, Utc};
 use jobs_schedule::format_duration;
 use std::future::Future;
@@ -14,13 +17,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tracing::Instrument;
-
-/// Told to the scheduler when a run ends, however it ends.
-#[derive(Debug)]
-pub(crate) struct Done {
-    pub(crate) slot: usize,
-    pub(crate) run_id: RunId,
-}
 
 /// Everything one run needs; the scheduler builds it and spawns [`drive`].
 pub(crate) struct Run {
@@ -60,6 +56,9 @@ async fn drive(run: Run) {
             outcome: Outcome::Cancelled,
             error: None,
             lateness: (started_at - run.intended_at).to_std().ok(),
+            permanent: false,
+            job_id: None,
+            payload: None,
         },
         run,
     };
@@ -79,37 +78,27 @@ async fn attempts(recorder: &mut Recorder) {
             run.scheduled_at,
             shutdown.clone(),
             Arc::clone(&run.shared.states),
+            None,
         );
-        let attempt_future = catch_panic(|| (run.spec.run)(context));
-        let result = match options.timeout {
-            Some(limit) => tokio::time::timeout(limit, attempt_future)
-                .instrument(tracing::info_span!("attempt", attempt))
-                .await
-                .unwrap_or_else(|_| Err(format!("timed out after {}", format_duration(limit)))),
-            None => {
-                attempt_future
-                    .instrument(tracing::info_span!("attempt", attempt))
-                    .await
-            }
-        };
-        let error = match result {
+        let failed = match one_attempt(&run.spec, context).await {
             Ok(()) => {
                 tracing::info!(attempt, "job succeeded");
                 recorder.record.outcome = Outcome::Succeeded;
                 recorder.record.error = None;
                 return;
             }
-            Err(error) => error,
+            Err(failed) => failed,
         };
-        if attempt > options.retries {
-            tracing::error!(attempt, error = %error, "job failed");
+        if failed.permanent || attempt > options.retries {
+            tracing::error!(attempt, error = %failed.error, permanent = failed.permanent, "job failed");
             recorder.record.outcome = Outcome::Failed;
-            recorder.record.error = Some(error);
+            recorder.record.permanent = failed.permanent;
+            recorder.record.error = Some(failed.error);
             break;
         }
         let delay = options.retry_delay(attempt);
-        tracing::warn!(attempt, error = %error, retry_in = %format_duration(delay), "attempt failed");
-        recorder.record.error = Some(error);
+        tracing::warn!(attempt, error = %failed.error, retry_in = %format_duration(delay), "attempt failed");
+        recorder.record.error = Some(failed.error);
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             _ = shutdown.wait_for(|&stopping| stopping) => {
@@ -121,18 +110,162 @@ async fn attempts(recorder: &mut Recorder) {
         }
     }
     let run = &recorder.run;
-    if let Some(handler) = &run.spec.on_failure {
-        let failure = Failure {
-            job: Arc::clone(&run.spec.name),
-            run_id: run.id,
-            attempts: recorder.record.attempts,
-            scheduled_at: run.scheduled_at,
-            error: recorder.record.error.clone().unwrap_or_default(),
-        };
-        if let Err(error) = catch_panic(|| handler(failure)).await {
-            tracing::error!(error = %error, "on_failure handler failed");
+    let failure = Failure {
+        job: Arc::clone(&run.spec.name),
+        run_id: run.id,
+        attempts: recorder.record.attempts,
+        scheduled_at: run.scheduled_at,
+        error: recorder.record.error.clone().unwrap_or_default(),
+    };
+    on_failure(&run.spec, failure).await;
+}
+
+/// Why an attempt failed.
+pub(crate) struct Failed {
+    pub(crate) error: String,
+    /// A [`Permanent`](crate::Permanent) error: no retry.
+    pub(crate) permanent: bool,
+}
+
+/// One attempt: the job's future within its timeout, a panic caught as a failure.
+async fn one_attempt(spec: &JobSpec, context: JobContext) -> Result<(), Failed> {
+    let attempt = context.attempt();
+    let attempt_future = catch_panic(|| (spec.run)(context));
+    match spec.options.timeout {
+        Some(limit) => tokio::time::timeout(limit, attempt_future)
+            .instrument(tracing::info_span!("attempt", attempt))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Failed {
+                    error: format!("timed out after {}", format_duration(limit)),
+                    permanent: false,
+                })
+            }),
+        None => {
+            attempt_future
+                .instrument(tracing::info_span!("attempt", attempt))
+                .await
         }
     }
+}
+
+/// Calls the job's `on_failure` handler, if it has one, after the final failed attempt.
+async fn on_failure(spec: &JobSpec, failure: Failure) {
+    if let Some(handler) = &spec.on_failure {
+        if let Err(failed) = catch_panic(|| handler(failure)).await {
+            tracing::error!(error = %failed.error, "on_failure handler failed");
+        }
+    }
+}
+
+/// One attempt of an enqueued job, taken from the store by a queue worker: runs it, writes the
+/// history record when the job has ended for good, and returns how it ended for the worker to
+/// give back to the store (a failure that has retries left goes back with its retry instant).
+///
+/// `cancel` resolves when [`Handle::cancel`](crate::Handle::cancel) or the shutdown timeout
+/// stops this job; the attempt is dropped then.
+pub(crate) async fn run_enqueued(
+    claimed: Claimed,
+    spec: &Arc<JobSpec>,
+    history: &JobHistory,
+    shared: &Shared,
+    cancel: impl Future<Output = ()>,
+) -> Completion {
+    let span = tracing::info_span!(
+        "job",
+        job = %spec.name,
+        run_id = %RunId(claimed.id.get()),
+        job_id = %claimed.id,
+        scheduled_at = %claimed.due_at,
+    );
+    enqueued_attempt(claimed, spec, history, shared, cancel)
+        .instrument(span)
+        .await
+}
+
+async fn enqueued_attempt(
+    claimed: Claimed,
+    spec: &Arc<JobSpec>,
+    history: &JobHistory,
+    shared: &Shared,
+    cancel: impl Future<Output = ()>,
+) -> Completion {
+    let run_id = RunId(claimed.id.get());
+    let context = JobContext::new(
+        Arc::clone(&spec.name),
+        run_id,
+        claimed.attempt,
+        claimed.due_at,
+        shared.shutdown.subscribe(),
+        Arc::clone(&shared.states),
+        Some((claimed.id, Arc::clone(&claimed.payload))),
+    );
+    let result = tokio::select! {
+        result = one_attempt(spec, context) => Some(result),
+        () = cancel => None,
+    };
+    let now = shared.clock.now();
+    let mut record = RunRecord {
+        job: Arc::clone(&spec.name),
+        run_id: Some(run_id),
+        scheduled_at: claimed.due_at,
+        started_at: Some(claimed.started_at),
+        finished_at: Some(now),
+        attempts: claimed.attempt,
+        outcome: Outcome::Succeeded,
+        error: None,
+        lateness: (claimed.started_at - claimed.due_at).to_std().ok(),
+        permanent: false,
+        job_id: Some(claimed.id),
+        payload: Some(Arc::clone(&claimed.payload)),
+    };
+    let completion = match result {
+        Some(Ok(())) => {
+            tracing::info!(attempt = claimed.attempt, "job succeeded");
+            Completion::Succeeded
+        }
+        Some(Err(failed)) if !failed.permanent && claimed.attempt <= spec.options.retries => {
+            let delay = spec.options.retry_delay(claimed.attempt);
+            tracing::warn!(attempt = claimed.attempt, error = %failed.error, retry_in = %format_duration(delay), "attempt failed");
+            let retry_at = now + delay;
+            shared.wake_queue_at(&spec.options.queue, retry_at);
+            return Completion::Failed {
+                error: failed.error,
+                retry_at: Some(retry_at),
+            };
+        }
+        Some(Err(failed)) => {
+            tracing::error!(attempt = claimed.attempt, error = %failed.error, permanent = failed.permanent, "job failed");
+            record.outcome = Outcome::Failed;
+            record.permanent = failed.permanent;
+            record.error = Some(failed.error.clone());
+            Completion::Failed {
+                error: failed.error,
+                retry_at: None,
+            }
+        }
+        None => {
+            let reason = shared
+                .take_cancel_reason(run_id)
+                .unwrap_or_else(|| "cancelled".to_owned());
+            tracing::warn!(error = %reason, "job cancelled");
+            record.outcome = Outcome::Cancelled;
+            record.error = Some(reason);
+            Completion::Cancelled
+        }
+    };
+    let failure = (record.outcome == Outcome::Failed).then(|| Failure {
+        job: Arc::clone(&spec.name),
+        run_id,
+        attempts: claimed.attempt,
+        scheduled_at: claimed.due_at,
+        error: record.error.clone().unwrap_or_default(),
+    });
+    history.push(record);
+    if let Some(failure) = failure {
+        on_failure(spec, failure).await;
+    }
+    completion
 }
 
 /// Writes the history record and tells the scheduler, when the run ends or is aborted (an
@@ -164,7 +297,7 @@ impl Drop for Recorder {
         }
         run.history.push(record);
         // The scheduler is gone only when the whole runtime is, and then nobody waits for this.
-        let _ = run.shared.done.send(Done {
+        let _ = run.shared.events.send(Event::RunEnded {
             slot: run.slot,
             run_id: run.id,
         });
@@ -178,26 +311,39 @@ fn catch_panic(start: impl FnOnce() -> JobFuture) -> CatchPanic {
 }
 
 /// The attempt, or the message of the panic that prevented it.
-struct CatchPanic(Result<JobFuture, Option<String>>);
+struct CatchPanic(Result<JobFuture, Option<Failed>>);
 
 impl Future for CatchPanic {
-    type Output = Result<(), String>;
+    type Output = Result<(), Failed>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let attempt = match &mut self.0 {
             Ok(attempt) => attempt,
-            Err(message) => return Poll::Ready(Err(message.take().unwrap_or_default())),
+            Err(failed) => {
+                return Poll::Ready(Err(failed.take().unwrap_or(Failed {
+                    error: String::new(),
+                    permanent: false,
+                })))
+            }
         };
         match catch_unwind(AssertUnwindSafe(|| attempt.as_mut().poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(result)) => Poll::Ready(result.map_err(|error| error_chain(&*error))),
+            Ok(Poll::Ready(result)) => Poll::Ready(result.map_err(|error| Failed {
+                error: error_chain(&*error),
+                permanent: is_permanent(&*error),
+            })),
             Err(panic) => Poll::Ready(Err(panicked(&*panic))),
         }
     }
 }
 
-fn panicked(panic: &(dyn std::any::Any + Send)) -> String {
-    format!("panicked: {}", panic_message(panic))
+/// A panic is a bug that the next attempt may not meet (a race, a bad input that changes): it is
+/// retried like an error.
+fn panicked(panic: &(dyn std::any::Any + Send)) -> Failed {
+    Failed {
+        error: format!("panicked: {}", panic_message(panic)),
+        permanent: false,
+    }
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {

@@ -1,4 +1,5 @@
 use crate::context::RunId;
+use crate::store::JobId;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,7 +13,8 @@ pub struct RunRecord {
     pub job: Arc<str>,
     /// The run; `None` for a tick that did not run.
     pub run_id: Option<RunId>,
-    /// The instant the tick was scheduled for (a triggered run: when it was triggered).
+    /// The instant the tick was scheduled for (a triggered run: when it was triggered; an
+    /// enqueued job: when it was due).
     pub scheduled_at: DateTime<Utc>,
     /// When the first attempt started.
     pub started_at: Option<DateTime<Utc>>,
@@ -26,6 +28,13 @@ pub struct RunRecord {
     pub error: Option<String>,
     /// How long after its intended instant (scheduled plus jitter) the first attempt started.
     pub lateness: Option<Duration>,
+    /// Whether the run failed with a [`Permanent`](crate::Permanent) error, which ends a run
+    /// whatever retries remain.
+    pub permanent: bool,
+    /// The enqueued job this run was; `None` for a scheduled tick or a triggered run.
+    pub job_id: Option<JobId>,
+    /// An enqueued job's payload: a JSON object of its payload parameters.
+    pub payload: Option<Arc<str>>,
 }
 
 /// How a tick ended.
@@ -158,6 +167,9 @@ impl JobHistory {
             outcome: Outcome::Skipped(reason),
             error: None,
             lateness: None,
+            permanent: false,
+            job_id: None,
+            payload: None,
         });
     }
 

@@ -22,7 +22,8 @@ pub enum Overlap {
     Replace,
 }
 
-/// How a job is retried, timed out and overlapped: the `#[job]` arguments other than its schedule.
+/// How a job is retried, timed out, overlapped and queued: the `#[job]` arguments other than its
+/// schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JobOptions {
@@ -38,6 +39,10 @@ pub struct JobOptions {
     pub jitter: Option<Duration>,
     /// What to do with a tick while the previous run still runs.
     pub overlap: Overlap,
+    /// The queue its enqueued runs wait in (`"default"` unless `#[job(queue = "…")]`).
+    pub queue: Arc<str>,
+    /// The priority of its enqueued runs within the queue: higher runs first.
+    pub priority: i16,
 }
 
 impl Default for JobOptions {
@@ -49,9 +54,14 @@ impl Default for JobOptions {
             timeout: None,
             jitter: None,
             overlap: Overlap::Skip,
+            queue: Arc::from(DEFAULT_QUEUE),
+            priority: 0,
         }
     }
 }
+
+/// The queue of a job that names none.
+pub(crate) const DEFAULT_QUEUE: &str = "default";
 
 impl JobOptions {
     /// The delay before retry `retry` (1 for the first): a uniformly random duration up to
@@ -120,6 +130,8 @@ pub(crate) struct JobSpec {
     pub(crate) on_failure: Option<FailureFn>,
     /// `file:line:column` of a `#[job]` function.
     pub(crate) location: Option<String>,
+    /// The names of the payload parameters of an on-demand `#[job]` function.
+    pub(crate) payload: &'static [&'static str],
 }
 
 impl Job {
@@ -161,6 +173,7 @@ impl Job {
                 run,
                 on_failure: None,
                 location: None,
+                payload: &[],
             },
         }
     }
@@ -204,6 +217,20 @@ impl Job {
     #[must_use]
     pub fn overlap(mut self, overlap: Overlap) -> Self {
         self.spec.options.overlap = overlap;
+        self
+    }
+
+    /// The queue its enqueued runs wait in (default `"default"`).
+    #[must_use]
+    pub fn queue(mut self, queue: impl Into<Arc<str>>) -> Self {
+        self.spec.options.queue = queue.into();
+        self
+    }
+
+    /// The priority of its enqueued runs within their queue (default 0): higher runs first.
+    #[must_use]
+    pub fn priority(mut self, priority: i16) -> Self {
+        self.spec.options.priority = priority;
         self
     }
 
@@ -251,6 +278,7 @@ impl JobSpec {
             run: Arc::new(run),
             on_failure: def.on_failure.map(|handler| Arc::new(handler) as FailureFn),
             location: Some(def_location(def)),
+            payload: def.payload,
         })
     }
 }
@@ -267,6 +295,8 @@ pub(crate) fn def_options(def: &JobDef) -> JobOptions {
         timeout: def.timeout_ms.map(Duration::from_millis),
         jitter: def.jitter_ms.map(Duration::from_millis),
         overlap: def.overlap,
+        queue: Arc::from(def.queue),
+        priority: def.priority,
     }
 }
 

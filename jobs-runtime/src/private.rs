@@ -11,9 +11,15 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use crate::context::{JobContext, States};
+pub use crate::enqueue::{codec, Codec, Enqueue, PayloadReader, PayloadWriter};
 pub use crate::failure::Failure;
 pub use crate::job::Overlap;
+pub use crate::runtime::Handle;
+pub use crate::store::JobId;
+pub use crate::Error;
+pub use chrono::{DateTime, Utc};
 pub use inventory;
+pub use std::string::String;
 
 /// The error a job's attempt failed with, once converted from the user's error type.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -33,6 +39,10 @@ pub struct JobDef {
     pub timeout_ms: Option<u64>,
     pub jitter_ms: Option<u64>,
     pub overlap: Overlap,
+    pub queue: &'static str,
+    pub priority: i16,
+    /// The names of the payload parameters, in order; empty for a job without payload.
+    pub payload: &'static [&'static str],
     /// Called after the final failed attempt.
     pub on_failure: Option<fn(Failure) -> JobFuture>,
     /// Whether every `State<T>` the job takes was given to the builder; `Err` names the type.
@@ -64,7 +74,7 @@ inventory::collect!(JobDef);
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of a `#[job]` function",
     label = "not a job extractor",
-    note = "a job takes `JobContext` and `State<T>` parameters, in any order; payload parameters are for on-demand jobs, which do not take them yet"
+    note = "a job takes `JobContext` and `State<T>` parameters, in any order, and an on-demand job its payload parameters besides"
 )]
 pub trait Extract: Sized + Send + 'static {
     /// `Err(type name)` when the runtime was not given what this parameter needs.
@@ -102,4 +112,20 @@ where
     F: Future<Output = Result<(), BoxError>> + Send + 'static,
 {
     Box::pin(future)
+}
+
+/// A payload parameter of an on-demand job: stored as JSON between enqueue and each attempt.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a payload parameter of an on-demand `#[job]`",
+    label = "not a serde payload",
+    note = "payload parameters are stored as JSON between enqueue and run: derive `serde::Serialize` and `serde::Deserialize` for it, and take it by value (`String`, not `&str`)"
+)]
+pub trait Payload: serde::Serialize + serde::de::DeserializeOwned + Send + 'static {}
+
+impl<T: serde::Serialize + serde::de::DeserializeOwned + Send + 'static> Payload for T {}
+
+/// An attempt that fails at once with `error`: a payload that does not read.
+#[must_use]
+pub fn failed(error: BoxError) -> JobFuture {
+    Box::pin(async move { Err(error) })
 }

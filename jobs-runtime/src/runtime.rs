@@ -1,17 +1,19 @@
 use crate::clock::Clock;
 use crate::context::{RunId, States};
-use crate::executor::Done;
-use crate::history::{History, RunRecord};
+use crate::enqueue::When;
+use crate::history::{History, JobHistory, Outcome, RunRecord};
 use crate::job::{Job, JobSpec};
+use crate::queue::{self, Listed, Queues};
 use crate::registry::{self, name_matches};
-use crate::scheduler::{Command, Scheduler};
+use crate::scheduler::{Command, Event, Scheduler};
+use crate::store::{Cancel, Enqueued, JobId, JobState, MemoryStore, NewJob, Store};
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -22,16 +24,119 @@ pub(crate) struct Shared {
     pub(crate) clock: Clock,
     /// `true` once shutdown begins: runs see it through `JobContext::cancelled`.
     pub(crate) shutdown: watch::Sender<bool>,
+    /// The same, read without the watch's lock on every enqueue and claim.
+    pub(crate) stopping: AtomicBool,
     /// `true` once the scheduler has stopped and every run has ended.
     stopped: watch::Sender<bool>,
-    /// Where runs report that they ended.
-    pub(crate) done: mpsc::UnboundedSender<Done>,
+    /// Where runs and queue workers report to the scheduler.
+    pub(crate) events: mpsc::UnboundedSender<Event>,
     /// Why the scheduler aborted a run, read by the run's record as it is dropped.
     cancel_reasons: Mutex<HashMap<RunId, String>>,
+    /// Run ids and job ids come from one counter, so that an enqueued job's run can use its
+    /// job's number as its run id.
     run_ids: AtomicU64,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) queues: Queues,
+    /// Every job the runtime runs, by full name: what enqueue and the queue workers look up.
+    catalog: RwLock<HashMap<Arc<str>, Listed>>,
+    /// Bumped on every change of `catalog`, so that a worker can keep an entry while it holds.
+    catalog_version: AtomicU64,
+    /// The tokio runtime the job runtime started on: queue workers run there, even when a job is
+    /// enqueued from another tokio runtime.
+    pub(crate) tokio: tokio::runtime::Handle,
 }
 
 impl Shared {
+    pub(crate) fn catalog(&self, job: &str) -> Option<Listed> {
+        let catalog = self.catalog.read().unwrap_or_else(PoisonError::into_inner);
+        catalog.get(job).cloned()
+    }
+
+    pub(crate) fn catalog_version(&self) -> u64 {
+        self.catalog_version.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn add_to_catalog(&self, spec: &Arc<JobSpec>, history: &Arc<JobHistory>) {
+        let listed = Listed {
+            spec: Arc::clone(spec),
+            history: Arc::clone(history),
+            queue: self.queues.queue(&spec.options.queue),
+        };
+        let mut catalog = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
+        catalog.insert(Arc::clone(&spec.name), listed);
+        self.catalog_version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub(crate) fn remove_from_catalog(&self, job: &str) {
+        let mut catalog = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
+        catalog.remove(job);
+        self.catalog_version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Asks the scheduler to wake `queue`'s workers at `at`.
+    pub(crate) fn wake_queue_at(&self, queue: &Arc<str>, at: DateTime<Utc>) {
+        // The scheduler is gone only once the runtime has stopped, and then no worker waits.
+        let _ = self.events.send(Event::WakeQueue(Arc::clone(queue), at));
+    }
+
+    /// Whether this runtime runs `job` (its full name) and still takes jobs.
+    pub(crate) fn runs(&self, job: &str) -> bool {
+        !self.closed() && self.catalog(job).is_some()
+    }
+
+    /// Whether the runtime has begun to shut down, or its scheduler is gone (with the tokio
+    /// runtime it ran on).
+    pub(crate) fn closed(&self) -> bool {
+        self.stopping.load(Ordering::Acquire) || self.events.is_closed()
+    }
+
+    /// Stores an enqueued job and wakes its queue, or arms the timer for its instant.
+    pub(crate) async fn enqueue(
+        self: &Arc<Self>,
+        job: &str,
+        payload: String,
+        when: When,
+        priority: Option<i16>,
+        unique: Option<String>,
+    ) -> Result<JobId, Error> {
+        if self.closed() {
+            return Err(Error::ShutDown);
+        }
+        let Some(Listed { spec, queue, .. }) = self.catalog(job) else {
+            return Err(Error::NotInRuntime {
+                job: job.to_owned(),
+            });
+        };
+        let now = self.clock.now();
+        // An instant in the past is now: the job is due, and not late for what came before.
+        let run_at = match when {
+            When::Now => now,
+            When::Delay(delay) => now + delay,
+            When::At(at) => at.max(now),
+        };
+        let new = NewJob {
+            id: JobId(self.next_run_id().0),
+            job: Arc::clone(&spec.name),
+            queue: Arc::clone(queue.name()),
+            priority: priority.unwrap_or(spec.options.priority),
+            payload: payload.into(),
+            run_at,
+            enqueued_at: now,
+            unique,
+        };
+        match self.store.enqueue(new).await? {
+            Enqueued::New(id) => {
+                if run_at > now {
+                    self.wake_queue_at(queue.name(), run_at);
+                } else {
+                    Queues::wake(self, &queue);
+                }
+                Ok(id)
+            }
+            Enqueued::Existing(id) => Ok(id),
+        }
+    }
+
     pub(crate) fn next_run_id(&self) -> RunId {
         RunId(self.run_ids.fetch_add(1, Ordering::Relaxed) + 1)
     }
@@ -91,6 +196,9 @@ pub struct Builder {
     shutdown_timeout: Duration,
     history_limit: usize,
     clock: Clock,
+    queue_limits: HashMap<String, usize>,
+    default_queue_limit: usize,
+    max_pending: usize,
 }
 
 impl Builder {
@@ -150,6 +258,28 @@ impl Builder {
     /// Where the runtime reads the time; [`Clock::starting_at`] for tests on paused time.
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// How many enqueued jobs of `queue` run at once in this process (default 10). A limit of 0
+    /// is taken as 1: a queue that can never run a job would hold its jobs forever.
+    pub fn queue(mut self, queue: impl Into<String>, limit: usize) -> Self {
+        self.queue_limits.insert(queue.into(), limit.max(1));
+        self
+    }
+
+    /// How many enqueued jobs of a queue the builder did not name run at once (default 10).
+    pub fn default_queue_limit(mut self, limit: usize) -> Self {
+        self.default_queue_limit = limit.max(1);
+        self
+    }
+
+    /// How many enqueued jobs may wait in memory, pending or scheduled, over all queues (default
+    /// 1 000 000, a few hundred megabytes at most). When it is reached, `enqueue` returns
+    /// [`Error::Full`] at once and stores nothing: the caller still holds the job and decides
+    /// whether to retry, shed load or fail its request. Jobs that have started do not count.
+    pub fn max_pending(mut self, jobs: usize) -> Self {
+        self.max_pending = jobs;
         self
     }
 
@@ -217,6 +347,9 @@ impl Builder {
             shutdown_timeout: self.shutdown_timeout,
             history_limit: self.history_limit,
             clock: self.clock,
+            queue_limits: self.queue_limits,
+            default_queue_limit: self.default_queue_limit,
+            max_pending: self.max_pending,
         })
     }
 }
@@ -255,6 +388,9 @@ pub struct Runtime {
     shutdown_timeout: Duration,
     history_limit: usize,
     clock: Clock,
+    queue_limits: HashMap<String, usize>,
+    default_queue_limit: usize,
+    max_pending: usize,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -282,11 +418,16 @@ impl Runtime {
             shutdown_timeout: Duration::from_secs(30),
             history_limit: 100,
             clock: Clock::system(),
+            queue_limits: HashMap::new(),
+            default_queue_limit: queue::DEFAULT_LIMIT,
+            max_pending: 1_000_000,
         }
     }
 
     /// Starts scheduling in the background, on the current tokio runtime, and returns a
     /// [`Handle`] to control it. Jobs go on running if every handle is dropped.
+    ///
+    /// From then on, the runtime's on-demand jobs can be enqueued (`my_job::enqueue(…)`).
     ///
     /// # Errors
     ///
@@ -297,22 +438,30 @@ impl Runtime {
     )]
     pub async fn start(self) -> Result<Handle, Error> {
         let (commands, receiver) = mpsc::unbounded_channel();
-        let (done, done_receiver) = mpsc::unbounded_channel();
+        let (events, events_receiver) = mpsc::unbounded_channel();
+        // Ended jobs answer `job_state` for as long as a job's history keeps its records.
+        let keep_finished = self.history_limit.max(10_000);
         let shared = Arc::new(Shared {
             history: History::new(self.history_limit),
             states: self.states,
             clock: self.clock.anchor(),
             shutdown: watch::Sender::new(false),
+            stopping: AtomicBool::new(false),
             stopped: watch::Sender::new(false),
-            done,
+            events,
             cancel_reasons: Mutex::default(),
             run_ids: AtomicU64::new(0),
+            store: Arc::new(MemoryStore::new(self.max_pending, keep_finished)),
+            queues: Queues::new(self.queue_limits, self.default_queue_limit),
+            catalog: RwLock::default(),
+            catalog_version: AtomicU64::new(0),
+            tokio: tokio::runtime::Handle::current(),
         });
         let scheduler = Scheduler::new(
             self.specs,
             Arc::clone(&shared),
             receiver,
-            done_receiver,
+            events_receiver,
             self.shutdown_timeout,
         );
         let stopped = Arc::clone(&shared);
@@ -320,6 +469,7 @@ impl Runtime {
             scheduler.run().await;
             stopped.stopped.send_replace(true);
         });
+        crate::enqueue::register(&shared);
         Ok(Handle { commands, shared })
     }
 
@@ -386,7 +536,7 @@ fn shutdown_signal() -> Result<impl Future<Output = ()>, Error> {
 #[derive(Clone)]
 pub struct Handle {
     commands: mpsc::UnboundedSender<Command>,
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 impl std::fmt::Debug for Handle {
@@ -509,6 +659,122 @@ impl Handle {
     #[must_use]
     pub fn all_history(&self) -> Vec<RunRecord> {
         self.shared.history.all()
+    }
+
+    /// Enqueues a job that takes no payload, by name: a job defined at run time
+    /// ([`Job::on_demand`] with [`Job::queue`]), or a `#[job]` function named by string. It runs
+    /// once, as soon as a worker of its queue is free, with its retries and timeout; unlike
+    /// [`Handle::trigger`], it waits its turn in its queue. A `#[job]` function is usually
+    /// enqueued through its generated module instead: `my_job::enqueue(…)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownJob`], [`Error::AmbiguousJob`], [`Error::PayloadRequired`],
+    /// [`Error::Full`], or [`Error::ShutDown`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use jobs_runtime::{Job, JobState, Runtime};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), jobs_runtime::Error> {
+    /// let handle = Runtime::builder()
+    ///     .without_registered_jobs()
+    ///     .job(Job::on_demand("reindex", |_ctx| async {}).queue("search"))
+    ///     .build()?
+    ///     .start()
+    ///     .await?;
+    /// let id = handle.enqueue("reindex").await?;
+    /// # while handle.job_state(id).await? != JobState::Succeeded { tokio::task::yield_now().await }
+    /// handle.shutdown().await;
+    /// assert_eq!(handle.job_state(id).await?, JobState::Succeeded);
+    /// # Ok(()) }
+    /// ```
+    pub async fn enqueue(&self, job: &str) -> Result<JobId, Error> {
+        let full = {
+            let catalog = self
+                .shared
+                .catalog
+                .read()
+                .unwrap_or_else(PoisonError::into_inner);
+            registry::resolve(catalog.keys().map(AsRef::as_ref), job)?
+        };
+        if let Some(Listed { spec, .. }) = self.shared.catalog(&full) {
+            if !spec.payload.is_empty() {
+                return Err(Error::PayloadRequired { job: full });
+            }
+        }
+        self.shared
+            .enqueue(&full, "{}".to_owned(), When::Now, None, None)
+            .await
+    }
+
+    /// Cancels an enqueued job: one that waits never runs; one that runs is stopped as at the
+    /// shutdown timeout (its future is dropped) and recorded as cancelled, unless it ends first,
+    /// which then stands. Cancelling a job that was already cancelled does nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownJobId`]; [`Error::AlreadyFinished`] for a job that succeeded or failed.
+    pub async fn cancel(&self, id: JobId) -> Result<(), Error> {
+        match self.shared.store.cancel(id).await? {
+            Cancel::Cancelled {
+                job,
+                payload,
+                due_at,
+                attempts,
+                started_at,
+                error,
+            } => {
+                // Nothing else would ever say what became of it.
+                let reason = match (attempts, error) {
+                    (0, _) => "cancelled through `Handle::cancel` before it ran".to_owned(),
+                    (_, Some(last)) => format!(
+                        "cancelled through `Handle::cancel` while it waited for retry {attempts}; last error: {last}"
+                    ),
+                    (_, None) => format!(
+                        "cancelled through `Handle::cancel` while it waited for retry {attempts}"
+                    ),
+                };
+                self.shared.history.of_job(&job).push(RunRecord {
+                    job: Arc::clone(&job),
+                    run_id: (attempts > 0).then_some(RunId(id.get())),
+                    scheduled_at: due_at,
+                    started_at,
+                    finished_at: Some(self.shared.clock.now()),
+                    attempts,
+                    outcome: Outcome::Cancelled,
+                    error: Some(reason),
+                    lateness: started_at.and_then(|started| (started - due_at).to_std().ok()),
+                    permanent: false,
+                    job_id: Some(id),
+                    payload: Some(payload),
+                });
+                Ok(())
+            }
+            Cancel::Running { queue } => {
+                let reason = "cancelled through `Handle::cancel` while it ran".to_owned();
+                self.shared
+                    .queues
+                    .queue(&queue)
+                    .cancel(&self.shared, id, reason);
+                Ok(())
+            }
+            Cancel::Finished(JobState::Cancelled) => Ok(()),
+            Cancel::Finished(state) => Err(Error::AlreadyFinished { id, state }),
+        }
+    }
+
+    /// Where an enqueued job is in its life: waiting, running (with its attempt), or how it
+    /// ended.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownJobId`] when no job has this id, or it ended so long ago that it was
+    /// forgotten (the memory store answers for the last 10 000 ended jobs at least).
+    pub async fn job_state(&self, id: JobId) -> Result<JobState, Error> {
+        Ok(self.shared.store.state(id).await?)
     }
 
     /// Shuts down: no new runs; running ones get the shutdown timeout and are then cancelled.

@@ -5,14 +5,16 @@
 //! report back through an unbounded channel (a full channel would have to drop or block).
 
 use crate::context::RunId;
-use crate::executor::{self, Done, Run};
+use crate::executor::{self, Run};
 use crate::history::{JobHistory, SkipReason};
 use crate::job::{random_below, Job, JobSpec, Overlap};
+use crate::queue::Queues;
 use crate::runtime::{JobStatus, Shared};
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +22,18 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
+
+/// What runs and queue workers tell the scheduler.
+#[derive(Debug)]
+pub(crate) enum Event {
+    /// A run of a scheduled (or triggered) job ended, however it ended.
+    RunEnded { slot: usize, run_id: RunId },
+    /// A queue worker ended: shutdown waits for the last one.
+    WorkerEnded,
+    /// A job of the queue waits for this instant (a delay, or a retry's backoff): wake the
+    /// queue's workers then.
+    WakeQueue(Arc<str>, DateTime<Utc>),
+}
 
 pub(crate) enum Command {
     Trigger(String, Reply<RunId>),
@@ -73,9 +87,14 @@ pub(crate) struct Scheduler {
     /// Ticks by deadline. Jobs on the same schedule share a deadline, so a burst of them is one
     /// entry to take, started in the order they were planned.
     timers: BTreeMap<Instant, Vec<Entry>>,
+    /// Queues to wake, by deadline, on the same timer as the ticks.
+    queue_timers: BTreeMap<Instant, Vec<Arc<str>>>,
+    /// The earliest instant each queue's timer is armed for, so that a queue busy with delayed
+    /// jobs arms one timer entry, not one per job.
+    queue_armed: HashMap<Arc<str>, DateTime<Utc>>,
     shared: Arc<Shared>,
     commands: mpsc::UnboundedReceiver<Command>,
-    done_rx: mpsc::UnboundedReceiver<Done>,
+    events: mpsc::UnboundedReceiver<Event>,
     /// Runs of removed jobs, still to be waited for at shutdown.
     orphans: Vec<Running>,
     shutdown_timeout: Duration,
@@ -86,16 +105,18 @@ impl Scheduler {
         specs: Vec<JobSpec>,
         shared: Arc<Shared>,
         commands: mpsc::UnboundedReceiver<Command>,
-        done_rx: mpsc::UnboundedReceiver<Done>,
+        events: mpsc::UnboundedReceiver<Event>,
         shutdown_timeout: Duration,
     ) -> Self {
         let mut scheduler = Self {
             slots: Vec::with_capacity(specs.len()),
             by_name: HashMap::with_capacity(specs.len()),
             timers: BTreeMap::new(),
+            queue_timers: BTreeMap::new(),
+            queue_armed: HashMap::new(),
             shared,
             commands,
-            done_rx,
+            events,
             orphans: Vec::new(),
             shutdown_timeout,
         };
@@ -113,14 +134,19 @@ impl Scheduler {
         let mut armed = None;
         let mut commands_open = true;
         loop {
-            let next = self.timers.first_key_value().map(|(&at, _)| at);
+            let ticks = self.timers.first_key_value().map(|(&at, _)| at);
+            let queues = self.queue_timers.first_key_value().map(|(&at, _)| at);
+            let next = match (ticks, queues) {
+                (Some(tick), Some(queue)) => Some(tick.min(queue)),
+                (tick, queue) => tick.or(queue),
+            };
             if next.is_some() && next != armed {
                 sleep.as_mut().reset(next.unwrap_or_else(Instant::now));
                 armed = next;
             }
             tokio::select! {
                 biased;
-                Some(done) = self.done_rx.recv() => self.finished(&done),
+                Some(event) = self.events.recv() => self.event(event),
                 command = self.commands.recv(), if commands_open => match command {
                     Some(Command::Shutdown) => break,
                     Some(command) => self.command(command),
@@ -129,6 +155,7 @@ impl Scheduler {
                 },
                 () = &mut sleep, if next.is_some() => {
                     armed = None;
+                    self.wake_queues();
                     let due = self.fire();
                     // The runs just started may be queued on this very worker thread: let them
                     // begin before spending time on the next instants.
@@ -143,10 +170,13 @@ impl Scheduler {
     fn insert(&mut self, spec: JobSpec, now: DateTime<Utc>, plans: &mut PlanCache) -> usize {
         let slot = self.slots.len();
         self.by_name.insert(Arc::clone(&spec.name), slot);
+        let spec = Arc::new(spec);
+        let history = self.shared.history.of_job(&spec.name);
+        self.shared.add_to_catalog(&spec, &history);
         self.slots.push(Some(Slot {
-            history: self.shared.history.of_job(&spec.name),
+            history,
             schedule: spec.schedule.clone(),
-            spec: Arc::new(spec),
+            spec,
             next: None,
             paused: false,
             running: Vec::new(),
@@ -308,15 +338,59 @@ impl Scheduler {
         });
     }
 
-    fn finished(&mut self, done: &Done) {
-        let Some(slot) = self.slots.get_mut(done.slot).and_then(Option::as_mut) else {
-            self.orphans.retain(|running| running.run_id != done.run_id);
+    fn event(&mut self, event: Event) {
+        match event {
+            Event::RunEnded { slot, run_id } => self.finished(slot, run_id),
+            // Shutdown counts the workers itself; the event only wakes its loop.
+            Event::WorkerEnded => {}
+            Event::WakeQueue(queue, at) => {
+                if self.shared.stopping.load(Ordering::Acquire) {
+                    return;
+                }
+                if self
+                    .queue_armed
+                    .get(&queue)
+                    .is_some_and(|&armed| armed <= at)
+                {
+                    return;
+                }
+                let deadline = self.shared.clock.deadline(at);
+                self.queue_armed.insert(Arc::clone(&queue), at);
+                self.queue_timers.entry(deadline).or_default().push(queue);
+            }
+        }
+    }
+
+    /// Wakes the workers of every queue whose timer is due.
+    fn wake_queues(&mut self) {
+        let now_instant = Instant::now();
+        let now = self.shared.clock.now();
+        while let Some(timer) = self.queue_timers.first_entry() {
+            if *timer.key() > now_instant {
+                break;
+            }
+            for queue in timer.remove() {
+                if self
+                    .queue_armed
+                    .get(&queue)
+                    .is_some_and(|&armed| armed <= now)
+                {
+                    self.queue_armed.remove(&queue);
+                }
+                Queues::wake_named(&self.shared, &queue);
+            }
+        }
+    }
+
+    fn finished(&mut self, index: usize, run_id: RunId) {
+        let Some(slot) = self.slots.get_mut(index).and_then(Option::as_mut) else {
+            self.orphans.retain(|running| running.run_id != run_id);
             return;
         };
-        slot.running.retain(|running| running.run_id != done.run_id);
-        if slot.running.is_empty() && !*self.shared.shutdown.borrow() {
+        slot.running.retain(|running| running.run_id != run_id);
+        if slot.running.is_empty() && !self.shared.stopping.load(Ordering::Acquire) {
             if let Some(scheduled_at) = slot.queued.pop_front() {
-                self.start(done.slot, scheduled_at, scheduled_at);
+                self.start(index, scheduled_at, scheduled_at);
             }
         }
     }
@@ -331,9 +405,17 @@ impl Scheduler {
         let now = self.shared.clock.now();
         match command {
             Command::Trigger(name, reply) => {
-                let result = self
-                    .slot_named(&name)
-                    .map(|slot| self.start(slot, now, now));
+                let result = self.slot_named(&name).and_then(|index| {
+                    let Some(slot) = self.slots[index].as_ref() else {
+                        return Err(Error::UnknownJob(name));
+                    };
+                    if !slot.spec.payload.is_empty() {
+                        return Err(Error::PayloadRequired {
+                            job: slot.spec.name.to_string(),
+                        });
+                    }
+                    Ok(self.start(index, now, now))
+                });
                 let _ = reply.send(result);
             }
             Command::Pause(name, reply) => {
@@ -372,6 +454,7 @@ impl Scheduler {
                 let result = self.slot_named(&name).map(|index| {
                     // Runs already started finish, and shutdown still waits for them.
                     if let Some(slot) = self.slots[index].take() {
+                        self.shared.remove_from_catalog(&slot.spec.name);
                         self.orphans.extend(slot.running);
                     }
                     self.by_name.remove(name.as_str());
@@ -411,7 +494,17 @@ impl Scheduler {
     /// and commands are answered with [`Error::ShutDown`].
     async fn shut_down(mut self) {
         tracing::info!(timeout = ?self.shutdown_timeout, "job runtime shutting down");
+        self.shared.stopping.store(true, Ordering::Release);
         self.shared.shutdown.send_replace(true);
+        crate::enqueue::unregister(&self.shared);
+        match self.shared.store.waiting().await {
+            Ok(0) | Err(_) => {}
+            Ok(waiting) if !self.shared.store.durable() => tracing::warn!(
+                waiting,
+                "enqueued jobs still waiting in memory are lost at shutdown; a durable store keeps them"
+            ),
+            Ok(waiting) => tracing::info!(waiting, "enqueued jobs wait in the store for the next start"),
+        }
         for slot in self.slots.iter_mut().flatten() {
             for scheduled_at in slot.queued.drain(..) {
                 slot.history.skipped(scheduled_at, SkipReason::Shutdown);
@@ -429,7 +522,7 @@ impl Scheduler {
             }
             tokio::select! {
                 biased;
-                Some(done) = self.done_rx.recv() => self.finished(&done),
+                Some(event) = self.events.recv() => self.event(event),
                 Some(command) = self.commands.recv() => refuse(command),
                 () = &mut deadline, if !cancelled => {
                     cancelled = true;
@@ -441,6 +534,7 @@ impl Scheduler {
                     for running in runs.chain(&self.orphans) {
                         running.cancel(&self.shared, reason.clone());
                     }
+                    self.shared.queues.cancel_all(&self.shared, &reason);
                 }
                 () = &mut tick, if next.is_some() => self.skip_due_ticks(),
             }
@@ -450,6 +544,7 @@ impl Scheduler {
 
     fn running(&self) -> bool {
         !self.orphans.is_empty()
+            || self.shared.queues.workers() > 0
             || self
                 .slots
                 .iter()

@@ -67,6 +67,7 @@ pub fn context(job: &str, scheduled_at: DateTime<Utc>) -> JobContext {
         scheduled_at,
         receiver,
         Arc::new(States::default()),
+        None,
     )
 }
 

@@ -25,8 +25,9 @@
 //! - 5 fields are `minute hour day-of-month month day-of-week`; 6 fields put seconds first; 7 fields
 //!   add a year (1970-9999). `@yearly`, `@annually`, `@monthly`, `@weekly`, `@daily`, `@midnight`
 //!   and `@hourly` stand for their usual expressions.
-//! - Day-of-week runs 0-7, where 0 and 7 are Sunday; `Mon`…`Sun` and `Jan`…`Dec` are accepted in any
-//!   case. A range may end on Sunday (`Fri-Sun`). `?` means the same as `*`.
+//! - Day-of-week runs 0-7, where 0 and 7 are Sunday; `Mon`…`Sun` and `Jan`…`Dec`, or the full names
+//!   (`Monday`, `January`), are accepted in any case. A range may end on Sunday (`Fri-Sun`). `?`
+//!   means the same as `*`.
 //! - When day-of-month and day-of-week are both restricted (neither starts with `*` or `?`), a day
 //!   matches if either field matches, as in Vixie cron and cronie.
 //! - `L` is the last day of the month, `L-3` three days before it, `LW` the last weekday, `15W` the

@@ -1,7 +1,7 @@
-// `queue` belongs to on-demand jobs, which a later version adds: rejected, never ignored.
+// `catch_up` belongs to durable stores, which a later version adds: rejected, never ignored.
 use jobs_runtime::job;
 
-#[job(queue = "email", retries = 5)]
-async fn send_email() {}
+#[job(cron = "@hourly", catch_up = "all")]
+async fn cleanup() {}
 
 fn main() {}

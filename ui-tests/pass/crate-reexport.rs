@@ -21,4 +21,12 @@ async fn tick(_db: State<Db>, _ctx: JobContext) {}
 #[deep::inside::runtime::job(cron = "@daily", crate = "deep::inside::runtime")]
 async fn nightly() {}
 
-fn main() {}
+#[reexport::jobs::job(crate = "crate::reexport::jobs", queue = "mail")]
+async fn send(to: String) {
+    let _ = to;
+}
+
+fn main() {
+    let _ = send::enqueue("a@b.c".to_owned());
+    let _ = nightly::enqueue();
+}

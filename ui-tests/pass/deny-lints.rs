@@ -38,6 +38,27 @@ async fn cleanup(db: State<Db>, ctx: JobContext) -> Result<(), std::io::Error> {
 #[job(every = "10s", overlap = "allow")]
 async fn heartbeat() {}
 
+/// Documented.
+#[job(queue = "email", priority = -3, retries = 2)]
+async fn send_email(to: String, ctx: JobContext, body: String) -> Result<(), std::io::Error> {
+    let _ = (to, ctx.job_id(), body);
+    Ok(())
+}
+
+/// Documented, and public: its enqueue module is public too.
+#[job]
+pub async fn notify(user: u64) {
+    let _ = user;
+}
+
 fn main() {
     let _ = Db;
+    // Built but not awaited: no runtime runs here; the point is that the calls type-check.
+    let _ = send_email::options()
+        .delay(std::time::Duration::from_secs(1))
+        .priority(5)
+        .unique("key")
+        .enqueue("a@b.c".to_owned(), "hi".to_owned());
+    let _ = notify::enqueue(7);
+    let _ = heartbeat::enqueue();
 }

@@ -20,9 +20,36 @@ mod billing {
     }
 
     async fn alert(_failure: jobs_runtime::Failure) {}
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub(crate) struct Invoice {
+        pub(crate) number: u64,
+    }
+
+    pub(crate) mod payments {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        pub(crate) struct Amount(pub(crate) u64);
+
+        // Payload types named relative to this module still resolve in the generated module.
+        #[jobs_runtime::job(queue = "payments")]
+        pub(crate) async fn charge(invoice: super::Invoice, amount: self::Amount, note: Option<String>) {
+            let _ = (invoice.number, amount.0, note);
+        }
+    }
+}
+
+async fn enqueue_from_elsewhere() -> Result<jobs_runtime::JobId, jobs_runtime::Error> {
+    billing::payments::charge::enqueue(
+        billing::Invoice { number: 1 },
+        billing::payments::Amount(250),
+        None,
+    )
+    .await
 }
 
 fn main() {
     #[jobs_runtime::job(every = "1s")]
     async fn local() {}
+
+    let _ = enqueue_from_elsewhere();
 }

@@ -44,4 +44,9 @@ async fn heartbeat() {}
 #[job]
 async fn on_demand() {}
 
+#[job(queue = "email", priority = 1)]
+async fn with_payload(to: ::std::string::String, count: u32, _ctx: JobContext) {
+    let _ = (to, count);
+}
+
 fn main() {}

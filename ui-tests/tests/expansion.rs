@@ -68,6 +68,17 @@ mod billing {
     pub(crate) async fn cleanup() {}
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Email {
+    to: String,
+}
+
+#[job(queue = "email", priority = -3, retries = 2)]
+async fn send_email(email: Email, ctx: JobContext, r#type: u8) -> anyhow::Result<()> {
+    anyhow::ensure!(ctx.job_id().is_some() || email.to.is_empty() || r#type > 0);
+    Ok(())
+}
+
 fn def(name: &str) -> &'static JobDef {
     inventory::iter::<JobDef>
         .into_iter()
@@ -201,4 +212,39 @@ async fn the_function_stays_callable() {
     count(counter.clone()).await;
     count(counter.clone()).await;
     assert_eq!(counter.0.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn registers_an_on_demand_job_with_its_queue_priority_and_payload_names() {
+    let def = def(&named("send_email"));
+    assert!(matches!(def.schedule, ScheduleDef::OnDemand));
+    assert_eq!((def.queue, def.priority), ("email", -3));
+    // Extractors are not payload; a raw identifier is named without its `r#`.
+    assert_eq!(def.payload, ["email", "type"]);
+    let def = self::def(&named("cleanup"));
+    assert_eq!(
+        (def.queue, def.priority, def.payload),
+        ("default", 0, &[][..])
+    );
+}
+
+#[test]
+fn the_enqueue_module_names_the_job_as_its_registration_does() {
+    for (options, job) in [
+        (format!("{:?}", send_email::options()), named("send_email")),
+        (format!("{:?}", r#type::options()), named("type")),
+        (
+            format!("{:?}", weekday_report::options()),
+            "reports::weekday".to_owned(),
+        ),
+        (
+            format!("{:?}", billing::cleanup::options()),
+            named("billing::cleanup"),
+        ),
+    ] {
+        assert!(
+            options.contains(&format!("job: {job:?}")),
+            "{options} for {job}"
+        );
+    }
 }

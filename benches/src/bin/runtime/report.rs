@@ -112,6 +112,10 @@ fn markdown(run: &Run<'_>, svg_link: &str) -> String {
     );
     let _ = writeln!(
         md,
+        "The other benchmarks have their own reports: on-demand job throughput against `tokio::spawn`, a channel with workers and apalis in [benches/ONDEMAND.md](benches/ONDEMAND.md) (`--bin ondemand`), and the schedule engine against `cron` and `croner` in [benches/SCHEDULE.md](benches/SCHEDULE.md).\n"
+    );
+    let _ = writeln!(
+        md,
         "Reproduce (from the workspace root; takes about as long):\n"
     );
     let _ = writeln!(
