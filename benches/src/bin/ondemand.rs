@@ -11,14 +11,18 @@
 //! against another, and a peer that hangs is killed at a deadline instead of stalling the run.
 
 // A crate root looks for its modules beside itself; they live in `src/bin/ondemand/` instead, and
-// the two that the runtime benchmark already has are shared with it.
-#[path = "runtime/fields.rs"]
+// those it shares with the runtime benchmark in `src/bin/shared/` and `src/bin/runtime/`.
+#[path = "shared/child.rs"]
+mod child;
+#[path = "shared/fields.rs"]
 mod fields;
+#[path = "shared/header.rs"]
+mod header;
 #[allow(
     dead_code,
     reason = "shared with the runtime benchmark, which uses the parts this one does not"
 )]
-#[path = "runtime/probe.rs"]
+#[path = "shared/probe.rs"]
 mod probe;
 #[path = "ondemand/report.rs"]
 mod report;
@@ -27,9 +31,8 @@ mod subjects;
 #[path = "ondemand/throughput.rs"]
 mod throughput;
 
+pub(crate) use child::Outcome;
 use fields::Fields;
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use subjects::Subject;
 use throughput::Throughput;
@@ -48,9 +51,8 @@ pub(crate) const RERUN_ABOVE_LOAD_PCT: f64 = 10.0;
 pub(crate) const ATTEMPTS: usize = 3;
 /// A child that has not answered by then is killed and reported as such.
 pub(crate) const CHILD_TIMEOUT: Duration = Duration::from_secs(120);
-
-/// One child's answer, or why there is none.
-pub(crate) type Outcome<T> = Result<T, String>;
+/// How often the parent looks whether a child has ended: a run takes a fraction of a second.
+const CHILD_POLL: Duration = Duration::from_millis(20);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -82,15 +84,7 @@ fn child(args: &[String]) {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    match runtime.block_on(throughput::measure(subject, producers, jobs)) {
-        Ok(mut fields) => {
-            fields.put("cpu_ticks", probe::own_cpu_ticks());
-            fields.print();
-        }
-        Err(error) => println!("error {error}"),
-    }
-    // Workers and queues are left as they are: tearing them down measures nothing.
-    std::process::exit(0);
+    child::answer(runtime.block_on(throughput::measure(subject, producers, jobs)));
 }
 
 fn parent() {
@@ -171,70 +165,6 @@ fn parent() {
 /// Runs `ondemand --child <subject> <producers> <jobs>` and reads its figures; kills it at
 /// [`CHILD_TIMEOUT`].
 fn run_child(subject: Subject, producers: usize, jobs: u64) -> Outcome<Fields> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let busy_before = probe::machine_busy_ticks();
-    let started = Instant::now();
-    let mut child = Command::new(exe)
-        .args([
-            "--child",
-            subject.arg(),
-            &producers.to_string(),
-            &jobs.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("could not start the child: {e}"))?;
-    let mut stdout = child.stdout.take().ok_or("no stdout")?;
-    // Read while the child runs, so that a full pipe can never block it.
-    let reader = std::thread::spawn(move || {
-        let mut output = String::new();
-        let _ = stdout.read_to_string(&mut output);
-        output
-    });
-    let deadline = Instant::now() + CHILD_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "did not finish within {}s",
-                    CHILD_TIMEOUT.as_secs()
-                ));
-            }
-            Err(e) => return Err(e.to_string()),
-        }
-    };
-    let busy = probe::machine_busy_ticks().saturating_sub(busy_before);
-    let output = reader.join().unwrap_or_default();
-    let mut fields = Fields::parse(&output);
-    if let Ok(error) = fields.text("error") {
-        return Err(error.to_owned());
-    }
-    if !status.success() {
-        return Err(format!("the child failed: {status}"));
-    }
-    let own: u64 = fields.number("cpu_ticks")?;
-    fields.put(
-        "other_load_pct",
-        other_load_pct(busy.saturating_sub(own), started.elapsed()),
-    );
-    Ok(fields)
-}
-
-/// CPU time of other processes (and of the hypervisor, as steal) while a child ran, as a share of
-/// every CPU: on a shared machine a neighbour's build takes cores from the subject.
-#[allow(
-    clippy::cast_precision_loss,
-    reason = "clock ticks of a few minutes are far below 2^52"
-)]
-fn other_load_pct(other_ticks: u64, wall: Duration) -> f64 {
-    // Linux reports /proc/stat in USER_HZ, 100 per second on every architecture it runs on.
-    const TICKS_PER_SECOND: f64 = 100.0;
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from) as f64;
-    100.0 * other_ticks as f64 / (wall.as_secs_f64() * TICKS_PER_SECOND * cpus).max(1.0)
+    let args = [subject.arg(), &producers.to_string(), &jobs.to_string()];
+    child::run(&args, CHILD_TIMEOUT, CHILD_POLL)
 }

@@ -11,23 +11,28 @@
 //! peer that hangs is killed at a deadline instead of stalling the run.
 
 // A crate root looks for its modules beside itself, which for `src/bin/runtime.rs` would mix them
-// with other binaries' files; they live in `src/bin/runtime/` instead.
-#[path = "runtime/fields.rs"]
+// with other binaries' files; they live in `src/bin/runtime/` instead (the on-demand benchmark
+// includes some of them too), and the child process protocol and the report header, which both
+// benchmarks use, in `src/bin/shared/`.
+#[path = "shared/child.rs"]
+mod child;
+#[path = "shared/fields.rs"]
 mod fields;
+#[path = "shared/header.rs"]
+mod header;
 #[path = "runtime/idle.rs"]
 mod idle;
 #[path = "runtime/lateness.rs"]
 mod lateness;
-#[path = "runtime/probe.rs"]
+#[path = "shared/probe.rs"]
 mod probe;
 #[path = "runtime/report.rs"]
 mod report;
 #[path = "runtime/subjects.rs"]
 mod subjects;
 
+pub(crate) use child::Outcome;
 use fields::Fields;
-use std::io::Read;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use subjects::Subject;
 
@@ -40,9 +45,8 @@ pub(crate) const RERUN_ABOVE_LOAD_PCT: f64 = 10.0;
 
 /// What a child may take beyond its own registration budget before it is killed.
 const CHILD_SLACK: Duration = Duration::from_secs(30);
-
-/// One child's answer, or why there is none.
-pub(crate) type Outcome<T> = Result<T, String>;
+/// How often the parent looks whether a child has ended.
+const CHILD_POLL: Duration = Duration::from_millis(50);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -91,15 +95,7 @@ fn child(args: &[String]) {
             other => Err(format!("unknown measurement `{other}`")),
         }
     });
-    match result {
-        Ok(mut fields) => {
-            fields.put("cpu_ticks", probe::own_cpu_ticks());
-            fields.print();
-        }
-        Err(error) => println!("error {error}"),
-    }
-    // Tearing down 100 000 workers measures nothing and can take longer than the measurement.
-    std::process::exit(0);
+    child::answer(result);
 }
 
 fn parent() {
@@ -209,62 +205,5 @@ fn parent() {
 
 /// Runs `runtime --child <kind> <subject> <n>` and reads its figures; kills it at `timeout`.
 fn run_child(kind: &str, subject: Subject, n: usize, timeout: Duration) -> Outcome<Fields> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let busy_before = probe::machine_busy_ticks();
-    let started = Instant::now();
-    let mut child = Command::new(exe)
-        .args(["--child", kind, subject.arg(), &n.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("could not start the child: {e}"))?;
-    let mut stdout = child.stdout.take().ok_or("no stdout")?;
-    // Read while the child runs, so that a full pipe can never block it.
-    let reader = std::thread::spawn(move || {
-        let mut output = String::new();
-        let _ = stdout.read_to_string(&mut output);
-        output
-    });
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
-            Ok(None) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!("did not finish within {}s", timeout.as_secs()));
-            }
-            Err(e) => return Err(e.to_string()),
-        }
-    };
-    let busy = probe::machine_busy_ticks().saturating_sub(busy_before);
-    let output = reader.join().unwrap_or_default();
-    let mut fields = Fields::parse(&output);
-    if let Ok(error) = fields.text("error") {
-        return Err(error.to_owned());
-    }
-    if !status.success() {
-        return Err(format!("the child failed: {status}"));
-    }
-    let own: u64 = fields.number("cpu_ticks")?;
-    fields.put(
-        "other_load_pct",
-        other_load_pct(busy.saturating_sub(own), started.elapsed()),
-    );
-    Ok(fields)
-}
-
-/// CPU time of other processes (and of the hypervisor, as steal) while a child ran, as a share of
-/// every CPU: a shared machine is not always quiet, and a busy neighbour shows up as lateness.
-#[allow(
-    clippy::cast_precision_loss,
-    reason = "clock ticks of a few minutes are far below 2^52"
-)]
-fn other_load_pct(other_ticks: u64, wall: Duration) -> f64 {
-    // Linux reports /proc/stat in USER_HZ, 100 per second on every architecture it runs on.
-    const TICKS_PER_SECOND: f64 = 100.0;
-    let cpus = std::thread::available_parallelism().map_or(1, usize::from) as f64;
-    100.0 * other_ticks as f64 / (wall.as_secs_f64() * TICKS_PER_SECOND * cpus).max(1.0)
+    child::run(&[kind, subject.arg(), &n.to_string()], timeout, CHILD_POLL)
 }

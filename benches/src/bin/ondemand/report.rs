@@ -1,5 +1,6 @@
 //! `benches/ONDEMAND.md`.
 
+use crate::header::{self, Header};
 use crate::probe::Machine;
 use crate::subjects::{Subject, CHANNEL_WORKERS, CONCURRENCY};
 use crate::throughput::Throughput;
@@ -79,15 +80,7 @@ impl<'a> Cell<'a> {
     reason = "throughputs are non-negative and far below 2^52"
 )]
 fn whole(value: f64) -> String {
-    let digits = (value.round() as u64).to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
+    header::thousands(value.round() as u64)
 }
 
 fn with_producers(producers: usize) -> String {
@@ -107,41 +100,18 @@ fn yes(met: bool) -> &'static str {
 
 pub(crate) fn markdown(report: &Report<'_>) -> String {
     let mut md = String::new();
-    let m = report.machine;
-    let _ = writeln!(
-        md,
-        "# On-demand throughput benchmark: jobs, tokio::spawn, a channel pool, apalis\n"
+    header::write(
+        &mut md,
+        &Header {
+            title: "On-demand throughput benchmark: jobs, tokio::spawn, a channel pool, apalis",
+            bin: "ondemand",
+            date: report.date,
+            elapsed: report.elapsed,
+            note: None,
+            machine: report.machine,
+            peers: "tokio (`tokio::spawn`, `tokio::sync::mpsc`), apalis 1.0 (`MemoryStorage`)",
+        },
     );
-    let _ = writeln!(
-        md,
-        "Written by `benches/src/bin/ondemand.rs` on {} in {:.0} s; every figure below comes from that one run.\n",
-        report.date.format("%Y-%m-%d %H:%M UTC"),
-        report.elapsed.as_secs_f64()
-    );
-    let _ = writeln!(
-        md,
-        "Reproduce (from the workspace root; takes about as long):\n"
-    );
-    let _ = writeln!(
-        md,
-        "```sh\ncargo run --release -p jobs-benches --bin ondemand\n```\n"
-    );
-    let _ = writeln!(md, "| machine | |\n|---|---|");
-    let _ = writeln!(md, "| CPUs (`nproc`) | {} |", m.cpus);
-    let _ = writeln!(md, "| CPU model | {} |", m.cpu_model);
-    let _ = writeln!(
-        md,
-        "| memory | {} MiB |",
-        whole(f64::from(u32::try_from(m.memory_mib).unwrap_or(u32::MAX)))
-    );
-    let _ = writeln!(md, "| kernel | {} |", m.kernel);
-    let _ = writeln!(md, "| compiler | {} (`--release`) |", m.rustc);
-    let _ = writeln!(md, "| code measured | {} |", m.revision);
-    let _ = writeln!(
-        md,
-        "| peers | tokio (`tokio::spawn`, `tokio::sync::mpsc`), apalis 1.0 (`MemoryStorage`) |\n"
-    );
-
     targets(&mut md, report);
     results(&mut md, report);
     subjects(&mut md);

@@ -1,5 +1,6 @@
 //! `BENCHMARKS.md` and its plot.
 
+use crate::header::{self, Header};
 use crate::idle::{self, Idle};
 use crate::lateness::{self, Lateness};
 use crate::probe::Machine;
@@ -81,15 +82,7 @@ fn floor_of<T>(rows: &[Row<T>], n: usize) -> Option<&T> {
 }
 
 fn count(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
+    header::thousands(n as u64)
 }
 
 pub(crate) fn write(paths: &Paths, run: &Run<'_>) -> std::io::Result<()> {
@@ -99,45 +92,24 @@ pub(crate) fn write(paths: &Paths, run: &Run<'_>) -> std::io::Result<()> {
 
 fn markdown(run: &Run<'_>, svg_link: &str) -> String {
     let mut md = String::new();
-    let m = run.machine;
-    let _ = writeln!(
-        md,
-        "# Runtime benchmarks: jobs, tokio-cron-scheduler, apalis-cron\n"
+    header::write(
+        &mut md,
+        &Header {
+            title: "Runtime benchmarks: jobs, tokio-cron-scheduler, apalis-cron",
+            bin: "runtime",
+            date: run.date,
+            elapsed: run.elapsed,
+            note: Some(
+                "The other benchmarks have their own reports: on-demand job throughput against \
+                 `tokio::spawn`, a channel with workers and apalis in \
+                 [benches/ONDEMAND.md](benches/ONDEMAND.md) (`--bin ondemand`), and the schedule \
+                 engine against `cron` and `croner` in [benches/SCHEDULE.md](benches/SCHEDULE.md).",
+            ),
+            machine: run.machine,
+            peers: "tokio-cron-scheduler 0.15 (`JobScheduler::new()`, defaults), apalis 1.0 + \
+                    apalis-cron 1.0 (one worker per job, defaults)",
+        },
     );
-    let _ = writeln!(
-        md,
-        "Written by `benches/src/bin/runtime.rs` on {} in {:.0} s; every figure below comes from that one run.\n",
-        run.date.format("%Y-%m-%d %H:%M UTC"),
-        run.elapsed.as_secs_f64()
-    );
-    let _ = writeln!(
-        md,
-        "The other benchmarks have their own reports: on-demand job throughput against `tokio::spawn`, a channel with workers and apalis in [benches/ONDEMAND.md](benches/ONDEMAND.md) (`--bin ondemand`), and the schedule engine against `cron` and `croner` in [benches/SCHEDULE.md](benches/SCHEDULE.md).\n"
-    );
-    let _ = writeln!(
-        md,
-        "Reproduce (from the workspace root; takes about as long):\n"
-    );
-    let _ = writeln!(
-        md,
-        "```sh\ncargo run --release -p jobs-benches --bin runtime\n```\n"
-    );
-    let _ = writeln!(md, "| machine | |\n|---|---|");
-    let _ = writeln!(md, "| CPUs (`nproc`) | {} |", m.cpus);
-    let _ = writeln!(md, "| CPU model | {} |", m.cpu_model);
-    let _ = writeln!(
-        md,
-        "| memory | {} MiB |",
-        count(usize::try_from(m.memory_mib).unwrap_or(0))
-    );
-    let _ = writeln!(md, "| kernel | {} |", m.kernel);
-    let _ = writeln!(md, "| compiler | {} (`--release`) |", m.rustc);
-    let _ = writeln!(md, "| code measured | {} |", m.revision);
-    let _ = writeln!(
-        md,
-        "| peers | tokio-cron-scheduler 0.15 (`JobScheduler::new()`, defaults), apalis 1.0 + apalis-cron 1.0 (one worker per job, defaults) |\n"
-    );
-
     targets(&mut md, run);
     lateness_section(&mut md, run.lateness, svg_link);
     idle_section(&mut md, run.idle);
