@@ -102,10 +102,16 @@ impl Shared {
         if self.closed() {
             return Err(Error::ShutDown);
         }
-        let Some(Listed { spec, queue, .. }) = self.catalog(job) else {
-            return Err(Error::NotInRuntime {
-                job: job.to_owned(),
-            });
+        // Only what the job needs, not the whole entry: every enqueue passes here, and each
+        // reference count taken is a cache line that producers on other cores contend for.
+        let (name, queue, default_priority) = {
+            let catalog = self.catalog.read().unwrap_or_else(PoisonError::into_inner);
+            let Some(Listed { spec, queue, .. }) = catalog.get(job) else {
+                return Err(Error::NotInRuntime {
+                    job: job.to_owned(),
+                });
+            };
+            (Arc::clone(&spec.name), Arc::clone(queue), spec.options.priority)
         };
         let now = self.clock.now();
         // An instant in the past is now: the job is due, and not late for what came before.
@@ -116,9 +122,9 @@ impl Shared {
         };
         let new = NewJob {
             id: JobId(self.next_run_id().0),
-            job: Arc::clone(&spec.name),
+            job: name,
             queue: Arc::clone(queue.name()),
-            priority: priority.unwrap_or(spec.options.priority),
+            priority: priority.unwrap_or(default_priority),
             payload: payload.into(),
             run_at,
             enqueued_at: now,
