@@ -197,3 +197,16 @@ async fn shutdown_waits_for_the_run_of_a_removed_job_too() {
         [(at(10), Outcome::Cancelled, Some(at(20)))]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_job_removed_by_its_short_name_can_be_added_again() {
+    let (handle, _) = start_empty().await;
+    let job = || every_10s("reports::daily", Duration::ZERO);
+    handle.add_job(job()).await.unwrap();
+    handle.remove_job("daily").await.unwrap();
+    let unknown = handle.trigger("daily").await.unwrap_err();
+    assert!(matches!(unknown, Error::UnknownJob(_)), "{unknown}");
+    handle.add_job(job()).await.unwrap();
+    handle.trigger("daily").await.unwrap();
+    handle.shutdown().await;
+}

@@ -3,6 +3,7 @@ use crate::failure::Failure;
 use crate::private::{IntoJobResult, JobDef, JobFuture, ScheduleDef};
 use crate::Error;
 use jobs_schedule::Schedule;
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -54,10 +55,17 @@ impl Default for JobOptions {
             timeout: None,
             jitter: None,
             overlap: Overlap::Skip,
-            queue: Arc::from(DEFAULT_QUEUE),
+            queue: default_queue(),
             priority: 0,
         }
     }
+}
+
+/// The name of the default queue, shared by every job that names none (a run-time job's options
+/// would otherwise allocate it once per job).
+fn default_queue() -> Arc<str> {
+    static DEFAULT: std::sync::OnceLock<Arc<str>> = std::sync::OnceLock::new();
+    Arc::clone(DEFAULT.get_or_init(|| Arc::from(DEFAULT_QUEUE)))
 }
 
 /// The queue of a job that names none.
@@ -128,10 +136,9 @@ pub(crate) struct JobSpec {
     pub(crate) options: JobOptions,
     pub(crate) run: RunFn,
     pub(crate) on_failure: Option<FailureFn>,
-    /// `file:line:column` of a `#[job]` function.
-    pub(crate) location: Option<String>,
-    /// The names of the payload parameters of an on-demand `#[job]` function.
-    pub(crate) payload: &'static [&'static str],
+    /// The registration of a `#[job]` function: its location and payload names are read from
+    /// there when asked for, rather than copied into every job.
+    pub(crate) def: Option<&'static JobDef>,
 }
 
 impl Job {
@@ -172,8 +179,7 @@ impl Job {
                 options: JobOptions::default(),
                 run,
                 on_failure: None,
-                location: None,
-                payload: &[],
+                def: None,
             },
         }
     }
@@ -269,17 +275,32 @@ impl fmt::Debug for Job {
 }
 
 impl JobSpec {
-    pub(crate) fn from_def(def: &'static JobDef) -> Result<Self, Error> {
+    /// `queues` holds the queue names met so far, so that jobs of one queue share its name.
+    pub(crate) fn from_def(
+        def: &'static JobDef,
+        queues: &mut HashMap<&'static str, Arc<str>>,
+    ) -> Result<Self, Error> {
         let run = def.run;
+        let mut options = def_options(def);
+        options.queue = Arc::clone(queues.entry(def.queue).or_insert(options.queue));
         Ok(Self {
             name: def.name.into(),
             schedule: def_schedule(def)?,
-            options: def_options(def),
+            options,
             run: Arc::new(run),
             on_failure: def.on_failure.map(|handler| Arc::new(handler) as FailureFn),
-            location: Some(def_location(def)),
-            payload: def.payload,
+            def: Some(def),
         })
+    }
+
+    /// `file:line:column` of a `#[job]` function.
+    pub(crate) fn location(&self) -> Option<String> {
+        self.def.map(def_location)
+    }
+
+    /// The names of the payload parameters of an on-demand `#[job]` function.
+    pub(crate) fn payload(&self) -> &'static [&'static str] {
+        self.def.map_or(&[], |def| def.payload)
     }
 }
 

@@ -19,12 +19,14 @@ use tokio::sync::watch;
 /// The concurrency limit of a queue that the builder did not name.
 pub(crate) const DEFAULT_LIMIT: usize = 10;
 
-/// A job as enqueue and the queue workers find it: its definition, its history, its queue.
+/// A job as enqueue, the queue workers and the scheduler's commands find it: its definition,
+/// its history, its queue, and its slot in the scheduler.
 #[derive(Clone)]
 pub(crate) struct Listed {
     pub(crate) spec: Arc<JobSpec>,
     pub(crate) history: Arc<JobHistory>,
     pub(crate) queue: Arc<Queue>,
+    pub(crate) slot: usize,
 }
 
 /// Every queue of one runtime, created when first used.

@@ -56,15 +56,34 @@ impl Shared {
         self.catalog_version.load(Ordering::Acquire)
     }
 
-    pub(crate) fn add_to_catalog(&self, spec: &Arc<JobSpec>, history: &Arc<JobHistory>) {
+    pub(crate) fn add_to_catalog(
+        &self,
+        spec: &Arc<JobSpec>,
+        history: &Arc<JobHistory>,
+        slot: usize,
+    ) {
         let listed = Listed {
             spec: Arc::clone(spec),
             history: Arc::clone(history),
             queue: self.queues.queue(&spec.options.queue),
+            slot,
         };
         let mut catalog = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
         catalog.insert(Arc::clone(&spec.name), listed);
         self.catalog_version.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The scheduler slot of the job `name` names, in full or by the last parts of its name.
+    pub(crate) fn slot_named(&self, name: &str) -> Result<usize, Error> {
+        let catalog = self.catalog.read().unwrap_or_else(PoisonError::into_inner);
+        let full = registry::resolve(catalog.keys().map(AsRef::as_ref), name)?;
+        Ok(catalog[full.as_str()].slot)
+    }
+
+    /// The scheduler slot of the job named `name` in full.
+    pub(crate) fn slot_of(&self, name: &str) -> Option<usize> {
+        let catalog = self.catalog.read().unwrap_or_else(PoisonError::into_inner);
+        catalog.get(name).map(|listed| listed.slot)
     }
 
     pub(crate) fn remove_from_catalog(&self, job: &str) {
@@ -298,6 +317,7 @@ impl Builder {
     /// `only` or `exclude` names no registered job.
     pub fn build(self) -> Result<Runtime, Error> {
         let mut specs = Vec::new();
+        let mut queues = HashMap::new();
         if self.registered {
             let definitions: Vec<_> = registry::definitions().collect();
             for name in self.only.iter().flatten().chain(&self.exclude) {
@@ -316,7 +336,7 @@ impl Builder {
                         job: def.name.to_owned(),
                         type_name,
                     })?;
-                    specs.push(JobSpec::from_def(def)?);
+                    specs.push(JobSpec::from_def(def, &mut queues)?);
                 }
             }
         }
@@ -325,8 +345,7 @@ impl Builder {
         for spec in &specs {
             if let Some(first) = seen.insert(&spec.name, spec) {
                 let place = |spec: &JobSpec| {
-                    spec.location
-                        .clone()
+                    spec.location()
                         .unwrap_or_else(|| "added at run time".to_owned())
                 };
                 let (mut first, mut second) = (place(first), place(spec));
@@ -707,7 +726,7 @@ impl Handle {
             registry::resolve(catalog.keys().map(AsRef::as_ref), job)?
         };
         if let Some(Listed { spec, .. }) = self.shared.catalog(&full) {
-            if !spec.payload.is_empty() {
+            if !spec.payload().is_empty() {
                 return Err(Error::PayloadRequired { job: full });
             }
         }

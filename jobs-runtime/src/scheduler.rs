@@ -83,7 +83,6 @@ pub(crate) struct Scheduler {
     /// Indexed by slot; a removed job leaves `None`, so a slot number is never reused and late
     /// messages about a removed job cannot reach a new one.
     slots: Vec<Option<Slot>>,
-    by_name: HashMap<Arc<str>, usize>,
     /// Ticks by deadline. Jobs on the same schedule share a deadline, so a burst of them is one
     /// entry to take, started in the order they were planned.
     timers: BTreeMap<Instant, Vec<Entry>>,
@@ -110,7 +109,6 @@ impl Scheduler {
     ) -> Self {
         let mut scheduler = Self {
             slots: Vec::with_capacity(specs.len()),
-            by_name: HashMap::with_capacity(specs.len()),
             timers: BTreeMap::new(),
             queue_timers: BTreeMap::new(),
             queue_armed: HashMap::new(),
@@ -169,10 +167,9 @@ impl Scheduler {
 
     fn insert(&mut self, spec: JobSpec, now: DateTime<Utc>, plans: &mut PlanCache) -> usize {
         let slot = self.slots.len();
-        self.by_name.insert(Arc::clone(&spec.name), slot);
         let spec = Arc::new(spec);
         let history = self.shared.history.of_job(&spec.name);
-        self.shared.add_to_catalog(&spec, &history);
+        self.shared.add_to_catalog(&spec, &history, slot);
         self.slots.push(Some(Slot {
             history,
             schedule: spec.schedule.clone(),
@@ -395,10 +392,10 @@ impl Scheduler {
         }
     }
 
-    fn slot_named(&mut self, name: &str) -> Result<usize, Error> {
-        let known = self.by_name.keys().map(AsRef::as_ref);
-        let full = crate::registry::resolve(known, name)?;
-        Ok(self.by_name[full.as_str()])
+    /// The slot of the job `name` names: commands are rare, so they find it in the catalog
+    /// that enqueue uses rather than in a map of the scheduler's own.
+    fn slot_named(&self, name: &str) -> Result<usize, Error> {
+        self.shared.slot_named(name)
     }
 
     fn command(&mut self, command: Command) {
@@ -409,7 +406,7 @@ impl Scheduler {
                     let Some(slot) = self.slots[index].as_ref() else {
                         return Err(Error::UnknownJob(name));
                     };
-                    if !slot.spec.payload.is_empty() {
+                    if !slot.spec.payload().is_empty() {
                         return Err(Error::PayloadRequired {
                             job: slot.spec.name.to_string(),
                         });
@@ -435,12 +432,12 @@ impl Scheduler {
                 let _ = reply.send(result);
             }
             Command::Add(job, reply) => {
-                let result = if let Some(&existing) = self.by_name.get(job.spec.name.as_ref()) {
+                let result = if let Some(existing) = self.shared.slot_of(&job.spec.name) {
                     Err(Error::DuplicateJob {
                         name: job.spec.name.to_string(),
                         first: self.slots[existing]
                             .as_ref()
-                            .and_then(|slot| slot.spec.location.clone())
+                            .and_then(|slot| slot.spec.location())
                             .unwrap_or_else(|| "added at run time".to_owned()),
                         second: "added at run time".to_owned(),
                     })
@@ -457,7 +454,6 @@ impl Scheduler {
                         self.shared.remove_from_catalog(&slot.spec.name);
                         self.orphans.extend(slot.running);
                     }
-                    self.by_name.remove(name.as_str());
                 });
                 let _ = reply.send(result);
             }
