@@ -130,7 +130,11 @@ impl Shared {
                     job: job.to_owned(),
                 });
             };
-            (Arc::clone(&spec.name), Arc::clone(queue), spec.options.priority)
+            (
+                Arc::clone(&spec.name),
+                Arc::clone(queue),
+                spec.options.priority,
+            )
         };
         let now = self.clock.now();
         // An instant in the past is now: the job is due, and not late for what came before.
