@@ -54,6 +54,12 @@ impl Clock {
         }
     }
 
+    /// Whether this is the system's clock, which follows real time (a simulated one may follow
+    /// paused tokio time).
+    pub(crate) fn is_system(&self) -> bool {
+        matches!(self.kind, Kind::System)
+    }
+
     /// The current wall-clock instant.
     #[must_use]
     pub fn now(&self) -> DateTime<Utc> {

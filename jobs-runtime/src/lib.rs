@@ -16,6 +16,7 @@ mod scheduler;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timer;
 
 pub use clock::Clock;
 pub use context::{JobContext, RunId, State};

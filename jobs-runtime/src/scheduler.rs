@@ -10,6 +10,7 @@ use crate::history::{JobHistory, SkipReason};
 use crate::job::{random_below, Job, JobSpec, Overlap};
 use crate::queue::Queues;
 use crate::runtime::{JobStatus, Shared};
+use crate::timer::Deadline;
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
@@ -127,8 +128,7 @@ impl Scheduler {
     }
 
     pub(crate) async fn run(mut self) {
-        let sleep = tokio::time::sleep_until(Instant::now());
-        tokio::pin!(sleep);
+        let mut sleep = Deadline::new(Instant::now(), self.shared.clock.is_system());
         let mut armed = None;
         let mut commands_open = true;
         loop {
@@ -139,7 +139,7 @@ impl Scheduler {
                 (tick, queue) => tick.or(queue),
             };
             if next.is_some() && next != armed {
-                sleep.as_mut().reset(next.unwrap_or_else(Instant::now));
+                sleep.reset(next.unwrap_or_else(Instant::now));
                 armed = next;
             }
             tokio::select! {
