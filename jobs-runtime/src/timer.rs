@@ -2,11 +2,12 @@
 //! thread of its own for the last stretch.
 //!
 //! tokio's timer wheel counts whole milliseconds and rounds every deadline up to the next one, so
-//! a tick fired through it alone starts up to a millisecond late. A thread asleep in the kernel
-//! wakes within tens of microseconds of its deadline, but costs a thread. Both together: the
-//! wheel carries the long wait for free, and the thread only sees the last [`FINE`] of it. The
-//! thread blocks on a channel while nothing is due, so an idle runtime wakes no more often than
-//! with tokio's timer alone; each firing costs one wake-up of that thread.
+//! a tick fired through it alone starts up to a millisecond late. A thread can do better: it
+//! sleeps in the kernel until just before the deadline and spins the last [`SPIN`] of it, since
+//! the kernel wakes a sleeper tens of microseconds late. Both together: the wheel carries the
+//! long wait for free, and the thread only sees the last [`FINE`] of it. The thread blocks on a
+//! channel while nothing is due, so an idle runtime wakes no more often than with tokio's timer
+//! alone; each firing costs one wake-up of that thread and at most [`SPIN`] of its CPU.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
