@@ -3,10 +3,13 @@
 //! runtimes that `my_job::enqueue(…)` finds its runtime in.
 
 use crate::private::{BoxError, Payload};
+use crate::queue::{Listed, Queues};
 use crate::runtime::{Handle, Shared};
+use crate::store::{Enqueued, NewJob};
 use crate::{Error, JobContext, JobId, Permanent};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -233,6 +236,76 @@ fn unreadable(context: &JobContext, reason: &str) -> BoxError {
         "the stored payload no longer matches the parameters of `{}`: {reason}",
         context.name()
     )))
+}
+
+impl Shared {
+    /// Whether this runtime runs `job` (its full name) and still takes jobs.
+    pub(crate) fn runs(&self, job: &str) -> bool {
+        !self.closed() && self.catalog(job).is_some()
+    }
+
+    /// Whether the runtime has begun to shut down, or its scheduler is gone (with the tokio
+    /// runtime it ran on).
+    pub(crate) fn closed(&self) -> bool {
+        self.stopping.load(Ordering::Acquire) || self.events.is_closed()
+    }
+
+    /// Stores an enqueued job and wakes its queue, or arms the timer for its instant.
+    pub(crate) async fn enqueue(
+        self: &Arc<Self>,
+        job: &str,
+        payload: String,
+        when: When,
+        priority: Option<i16>,
+        unique: Option<String>,
+    ) -> Result<JobId, Error> {
+        if self.closed() {
+            return Err(Error::ShutDown);
+        }
+        // Only what the job needs, not the whole entry: every enqueue passes here, and each
+        // reference count taken is a cache line that producers on other cores contend for.
+        let (name, queue, default_priority) = {
+            let catalog = self.catalog.read().unwrap_or_else(PoisonError::into_inner);
+            let Some(Listed { spec, queue, .. }) = catalog.get(job) else {
+                return Err(Error::NotInRuntime {
+                    job: job.to_owned(),
+                });
+            };
+            (
+                Arc::clone(&spec.name),
+                Arc::clone(queue),
+                spec.options.priority,
+            )
+        };
+        let now = self.clock.now();
+        // An instant in the past is now: the job is due, and not late for what came before.
+        let run_at = match when {
+            When::Now => now,
+            When::Delay(delay) => now + delay,
+            When::At(at) => at.max(now),
+        };
+        let new = NewJob {
+            id: JobId(self.next_run_id().0),
+            job: name,
+            queue: Arc::clone(queue.name()),
+            priority: priority.unwrap_or(default_priority),
+            payload: payload.into(),
+            run_at,
+            enqueued_at: now,
+            unique,
+        };
+        match self.store.enqueue(new).await? {
+            Enqueued::New(id) => {
+                if run_at > now {
+                    self.wake_queue_at(queue.name(), run_at);
+                } else {
+                    Queues::wake(self, &queue);
+                }
+                Ok(id)
+            }
+            Enqueued::Existing(id) => Ok(id),
+        }
+    }
 }
 
 /// The runtimes of this process that have started and not yet shut down.

@@ -6,7 +6,7 @@ use crate::job::{Job, JobSpec};
 use crate::queue::{self, Listed, Queues};
 use crate::registry::{self, name_matches};
 use crate::scheduler::{Command, Event, Scheduler};
-use crate::store::{Cancel, Enqueued, JobId, JobState, MemoryStore, NewJob, Store};
+use crate::store::{Cancel, JobId, JobState, MemoryStore, Store};
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
@@ -38,7 +38,7 @@ pub(crate) struct Shared {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) queues: Queues,
     /// Every job the runtime runs, by full name: what enqueue and the queue workers look up.
-    catalog: RwLock<HashMap<Arc<str>, Listed>>,
+    pub(crate) catalog: RwLock<HashMap<Arc<str>, Listed>>,
     /// Bumped on every change of `catalog`, so that a worker can keep an entry while it holds.
     catalog_version: AtomicU64,
     /// The tokio runtime the job runtime started on: queue workers run there, even when a job is
@@ -96,74 +96,6 @@ impl Shared {
     pub(crate) fn wake_queue_at(&self, queue: &Arc<str>, at: DateTime<Utc>) {
         // The scheduler is gone only once the runtime has stopped, and then no worker waits.
         let _ = self.events.send(Event::WakeQueue(Arc::clone(queue), at));
-    }
-
-    /// Whether this runtime runs `job` (its full name) and still takes jobs.
-    pub(crate) fn runs(&self, job: &str) -> bool {
-        !self.closed() && self.catalog(job).is_some()
-    }
-
-    /// Whether the runtime has begun to shut down, or its scheduler is gone (with the tokio
-    /// runtime it ran on).
-    pub(crate) fn closed(&self) -> bool {
-        self.stopping.load(Ordering::Acquire) || self.events.is_closed()
-    }
-
-    /// Stores an enqueued job and wakes its queue, or arms the timer for its instant.
-    pub(crate) async fn enqueue(
-        self: &Arc<Self>,
-        job: &str,
-        payload: String,
-        when: When,
-        priority: Option<i16>,
-        unique: Option<String>,
-    ) -> Result<JobId, Error> {
-        if self.closed() {
-            return Err(Error::ShutDown);
-        }
-        // Only what the job needs, not the whole entry: every enqueue passes here, and each
-        // reference count taken is a cache line that producers on other cores contend for.
-        let (name, queue, default_priority) = {
-            let catalog = self.catalog.read().unwrap_or_else(PoisonError::into_inner);
-            let Some(Listed { spec, queue, .. }) = catalog.get(job) else {
-                return Err(Error::NotInRuntime {
-                    job: job.to_owned(),
-                });
-            };
-            (
-                Arc::clone(&spec.name),
-                Arc::clone(queue),
-                spec.options.priority,
-            )
-        };
-        let now = self.clock.now();
-        // An instant in the past is now: the job is due, and not late for what came before.
-        let run_at = match when {
-            When::Now => now,
-            When::Delay(delay) => now + delay,
-            When::At(at) => at.max(now),
-        };
-        let new = NewJob {
-            id: JobId(self.next_run_id().0),
-            job: name,
-            queue: Arc::clone(queue.name()),
-            priority: priority.unwrap_or(default_priority),
-            payload: payload.into(),
-            run_at,
-            enqueued_at: now,
-            unique,
-        };
-        match self.store.enqueue(new).await? {
-            Enqueued::New(id) => {
-                if run_at > now {
-                    self.wake_queue_at(queue.name(), run_at);
-                } else {
-                    Queues::wake(self, &queue);
-                }
-                Ok(id)
-            }
-            Enqueued::Existing(id) => Ok(id),
-        }
     }
 
     pub(crate) fn next_run_id(&self) -> RunId {
