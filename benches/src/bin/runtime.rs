@@ -36,8 +36,9 @@ use fields::Fields;
 use std::time::{Duration, Instant};
 use subjects::Subject;
 
-/// Job counts of the lateness runs: one job, a busy service, and the target's 10 000.
-const LATENESS_JOBS: [usize; 3] = [1, 1_000, 10_000];
+/// Job counts of the lateness runs: one job, a busy service, the target's 10 000, and ten times
+/// that to see how each implementation scales.
+const LATENESS_JOBS: [usize; 4] = [1, 1_000, 10_000, 100_000];
 const IDLE_JOBS: [usize; 2] = [10_000, 100_000];
 
 /// Other processes' share of the CPUs above which a lateness run is repeated.

@@ -39,6 +39,10 @@ pub(crate) struct Lateness {
     pub(crate) other_load_pct: f64,
     /// Lateness at every permille, from the minimum (0) to the maximum (1000).
     pub(crate) permille_ns: Vec<i64>,
+    /// Per measured tick, the lateness of the first and of the last job of the burst to start:
+    /// their spread is how long a burst of N due jobs takes to get going.
+    pub(crate) first_ns: Vec<i64>,
+    pub(crate) last_ns: Vec<i64>,
 }
 
 impl Lateness {
@@ -53,6 +57,22 @@ impl Lateness {
     pub(crate) fn max(&self) -> i64 {
         self.permille_ns[1000]
     }
+
+    /// The median over ticks of the first job's lateness.
+    pub(crate) fn first(&self) -> i64 {
+        median(&self.first_ns)
+    }
+
+    /// The median over ticks of the last job's lateness.
+    pub(crate) fn last(&self) -> i64 {
+        median(&self.last_ns)
+    }
+}
+
+fn median(values: &[i64]) -> i64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0)
 }
 
 /// The child's work: register, wait for the measured ticks, count.
@@ -87,6 +107,8 @@ pub(crate) async fn measure(subject: Subject, n: usize) -> Result<Fields, String
 
     let mut counts = vec![0_u32; n * TICKS];
     let mut lateness = Vec::with_capacity(samples.len());
+    let mut first_ns = vec![i64::MAX; TICKS];
+    let mut last_ns = vec![i64::MIN; TICKS];
     let (mut early, mut stray) = (0, 0);
     for sample in samples {
         let tick = sample
@@ -105,6 +127,8 @@ pub(crate) async fn measure(subject: Subject, n: usize) -> Result<Fields, String
         if late < 0 {
             early += 1;
         }
+        first_ns[k] = first_ns[k].min(late);
+        last_ns[k] = last_ns[k].max(late);
         lateness.push(late);
     }
     if lateness.is_empty() {
@@ -126,26 +150,40 @@ pub(crate) async fn measure(subject: Subject, n: usize) -> Result<Fields, String
     );
     fields.put("early", early);
     fields.put("stray", stray);
-    fields.put(
-        "permille_ns",
-        permille
+    let list = |values: &[i64]| {
+        values
             .iter()
             .map(i64::to_string)
             .collect::<Vec<_>>()
-            .join(","),
-    );
+            .join(",")
+    };
+    fields.put("permille_ns", list(&permille));
+    // A tick with no firing at all keeps its sentinel out of the lists.
+    let fired_ticks = |values: Vec<i64>| -> Vec<i64> {
+        values
+            .into_iter()
+            .filter(|&v| v != i64::MAX && v != i64::MIN)
+            .collect()
+    };
+    fields.put("first_ns", list(&fired_ticks(first_ns)));
+    fields.put("last_ns", list(&fired_ticks(last_ns)));
     Ok(fields)
+}
+
+fn numbers(fields: &Fields, name: &str) -> Result<Vec<i64>, String> {
+    fields
+        .text(name)?
+        .split(',')
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse().map_err(|e| format!("{name}: {e}")))
+        .collect()
 }
 
 impl TryFrom<&Fields> for Lateness {
     type Error = String;
 
     fn try_from(fields: &Fields) -> Result<Self, String> {
-        let permille_ns = fields
-            .text("permille_ns")?
-            .split(',')
-            .map(|v| v.parse().map_err(|e| format!("permille_ns: {e}")))
-            .collect::<Result<Vec<i64>, _>>()?;
+        let permille_ns = numbers(fields, "permille_ns")?;
         if permille_ns.len() != 1001 {
             return Err(format!("{} permille values", permille_ns.len()));
         }
@@ -157,6 +195,8 @@ impl TryFrom<&Fields> for Lateness {
             stray: fields.number("stray")?,
             other_load_pct: fields.number("other_load_pct")?,
             permille_ns,
+            first_ns: numbers(fields, "first_ns")?,
+            last_ns: numbers(fields, "last_ns")?,
         })
     }
 }

@@ -215,6 +215,8 @@ fn lateness_section(md: &mut String, rows: &[Row<Lateness>], svg_link: &str) {
         "N jobs on `{}` (every {} s), {} measured ticks per run, each implementation in its own process. \
          Lateness = wall clock at the start of the job body − the tick's instant. \
          \"over floor\" = the implementation's p99 − the floor's p99 at the same N. \
+         \"first\" and \"last\" = the lateness of the first and of the last job of a burst to start, \
+         the median over the ticks: what a user with many jobs due together sees. \
          A (job, tick) with no firing before the next tick is due is *missed*; each firing beyond \
          the first is *duplicated*. \
          \"other load\" is the CPU time other processes (and the hypervisor, as steal) took \
@@ -227,9 +229,9 @@ fn lateness_section(md: &mut String, rows: &[Row<Lateness>], svg_link: &str) {
     );
     let _ = writeln!(
         md,
-        "| jobs | implementation | firings | p50 ms | p99 ms | max ms | p99 over floor ms | missed | duplicated | other load |"
+        "| jobs | implementation | firings | p50 ms | p99 ms | max ms | p99 over floor ms | first ms | last ms | missed | duplicated | other load |"
     );
-    let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut notes = Vec::new();
     for row in rows {
         match &row.outcome {
@@ -242,13 +244,15 @@ fn lateness_section(md: &mut String, rows: &[Row<Lateness>], svg_link: &str) {
                     );
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {over} | {} | {} | {:.0} % |",
+                    "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {over} | {:.3} | {:.3} | {} | {} | {:.0} % |",
                     count(row.n),
                     row.subject.label(),
                     count(l.fired),
                     ms(l.p50()),
                     ms(l.p99()),
                     ms(l.max()),
+                    ms(l.first()),
+                    ms(l.last()),
                     l.missed,
                     l.duplicated,
                     l.other_load_pct
@@ -266,7 +270,7 @@ fn lateness_section(md: &mut String, rows: &[Row<Lateness>], svg_link: &str) {
             Err(e) => {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | failed: {e} | | | | | | | |",
+                    "| {} | {} | failed: {e} | | | | | | | | | |",
                     count(row.n),
                     row.subject.label()
                 );
