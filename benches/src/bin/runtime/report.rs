@@ -231,7 +231,10 @@ fn lateness_section(md: &mut String, rows: &[Row<Lateness>], svg_link: &str) {
         md,
         "| jobs | implementation | firings | p50 ms | p99 ms | max ms | p99 over floor ms | first ms | last ms | missed | duplicated | other load |"
     );
-    let _ = writeln!(md, "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        md,
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let mut notes = Vec::new();
     for row in rows {
         match &row.outcome {
