@@ -150,14 +150,14 @@ pub(crate) async fn measure(subject: Subject, n: usize) -> Result<Fields, String
     );
     fields.put("early", early);
     fields.put("stray", stray);
-    let list = |values: &[i64]| {
+    let comma_separated = |values: &[i64]| {
         values
             .iter()
             .map(i64::to_string)
             .collect::<Vec<_>>()
             .join(",")
     };
-    fields.put("permille_ns", list(&permille));
+    fields.put("permille_ns", comma_separated(&permille));
     // A tick with no firing at all keeps its sentinel out of the lists.
     let fired_ticks = |values: Vec<i64>| -> Vec<i64> {
         values
@@ -165,8 +165,8 @@ pub(crate) async fn measure(subject: Subject, n: usize) -> Result<Fields, String
             .filter(|&v| v != i64::MAX && v != i64::MIN)
             .collect()
     };
-    fields.put("first_ns", list(&fired_ticks(first_ns)));
-    fields.put("last_ns", list(&fired_ticks(last_ns)));
+    fields.put("first_ns", comma_separated(&fired_ticks(first_ns)));
+    fields.put("last_ns", comma_separated(&fired_ticks(last_ns)));
     Ok(fields)
 }
 
