@@ -209,7 +209,8 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
     let ident = &function.sig.ident;
     let job_name = ident.unraw().to_string();
     // Inside the module, `module_path!()` is the parent's path and the function's name: the
-    // default job name, as `fields` writes it.
+    // default job name, as `fields` writes it (but for the `r#` of a raw identifier, which
+    // `Enqueue::new` drops).
     let name = job
         .name
         .as_ref()
