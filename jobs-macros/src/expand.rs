@@ -209,12 +209,15 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
     let ident = &function.sig.ident;
     let job_name = ident.unraw().to_string();
     // Inside the module, `module_path!()` is the parent's path and the function's name: the
-    // default job name, as `fields` writes it (but for the `r#` of a raw identifier, which
-    // `Enqueue::new` drops).
-    let name = job
-        .name
-        .as_ref()
-        .map_or_else(|| quote!(::core::module_path!()), ToTokens::to_token_stream);
+    // default job name, as `fields` writes it, but for the `r#` of a raw identifier, which
+    // `Enqueue::unraw` drops.
+    let options = match &job.name {
+        Some(name) => quote!(__jobs::Enqueue::new(#name)),
+        None if ident.to_string().starts_with("r#") => {
+            quote!(__jobs::Enqueue::unraw(::core::module_path!()))
+        }
+        None => quote!(__jobs::Enqueue::new(::core::module_path!())),
+    };
     let mut runtime = runtime.clone();
     outer::path(&mut runtime);
     let payload: Vec<(&Ident, Type)> = function
@@ -271,7 +274,7 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
             /// runtime's handle; then `.enqueue(…)`.
             #[must_use]
             pub fn options() -> Options {
-                Options(__jobs::Enqueue::new(#name))
+                Options(#options)
             }
 
             /// The options of one enqueue; see `options()`.

@@ -34,14 +34,22 @@ impl Enqueue {
     /// Options for job `job` (its full name): due now, the job's own priority, no unique key.
     #[must_use]
     pub fn new(job: &'static str) -> Self {
-        // The generated module reads the job's name from `module_path!()`, which keeps the `r#`
-        // of a raw identifier (`mod r#type`); the registration names the job without it.
-        let job = match job.rsplit_once("::") {
-            Some((parent, last)) if last.starts_with("r#") => {
-                Cow::Owned(format!("{parent}::{}", &last[2..]))
-            }
-            _ => Cow::Borrowed(job),
+        Self::named(Cow::Borrowed(job))
+    }
+
+    /// [`Enqueue::new`] for a job whose function has a raw name (`async fn r#type`): the
+    /// generated module reads the name from `module_path!()`, which keeps the `r#` that the
+    /// registration drops.
+    #[must_use]
+    pub fn unraw(job: &'static str) -> Self {
+        let job = match job.rsplit_once("::r#") {
+            Some((parent, last)) => Cow::Owned(format!("{parent}::{last}")),
+            None => Cow::Borrowed(job),
         };
+        Self::named(job)
+    }
+
+    fn named(job: Cow<'static, str>) -> Self {
         Self {
             job,
             runtime: None,

@@ -110,14 +110,16 @@ async fn attempts(recorder: &mut Recorder) {
         }
     }
     let run = &recorder.run;
-    let failure = Failure {
-        job: Arc::clone(&run.spec.name),
-        run_id: run.id,
-        attempts: recorder.record.attempts,
-        scheduled_at: run.scheduled_at,
-        error: recorder.record.error.clone().unwrap_or_default(),
-    };
-    on_failure(&run.spec, failure).await;
+    if run.spec.on_failure.is_some() {
+        let failure = Failure {
+            job: Arc::clone(&run.spec.name),
+            run_id: run.id,
+            attempts: recorder.record.attempts,
+            scheduled_at: run.scheduled_at,
+            error: recorder.record.error.clone().unwrap_or_default(),
+        };
+        on_failure(&run.spec, failure).await;
+    }
 }
 
 /// Why an attempt failed.
@@ -171,101 +173,94 @@ pub(crate) async fn run_enqueued(
     shared: &Shared,
     cancel: impl Future<Output = ()>,
 ) -> Completion {
+    let run_id = RunId(claimed.id.get());
     let span = tracing::info_span!(
         "job",
         job = %spec.name,
-        run_id = %RunId(claimed.id.get()),
+        run_id = %run_id,
         job_id = %claimed.id,
         scheduled_at = %claimed.due_at,
     );
-    enqueued_attempt(claimed, spec, history, shared, cancel)
-        .instrument(span)
-        .await
-}
-
-async fn enqueued_attempt(
-    claimed: Claimed,
-    spec: &Arc<JobSpec>,
-    history: &JobHistory,
-    shared: &Shared,
-    cancel: impl Future<Output = ()>,
-) -> Completion {
-    let run_id = RunId(claimed.id.get());
-    let context = JobContext::new(
-        Arc::clone(&spec.name),
-        run_id,
-        claimed.attempt,
-        claimed.due_at,
-        shared.shutdown.subscribe(),
-        Arc::clone(&shared.states),
-        Some((claimed.id, Arc::clone(&claimed.payload))),
-    );
-    let result = tokio::select! {
-        result = one_attempt(spec, context) => Some(result),
-        () = cancel => None,
-    };
-    let now = shared.clock.now();
-    let mut record = RunRecord {
-        job: Arc::clone(&spec.name),
-        run_id: Some(run_id),
-        scheduled_at: claimed.due_at,
-        started_at: Some(claimed.started_at),
-        finished_at: Some(now),
-        attempts: claimed.attempt,
-        outcome: Outcome::Succeeded,
-        error: None,
-        lateness: (claimed.started_at - claimed.due_at).to_std().ok(),
-        permanent: false,
-        job_id: Some(claimed.id),
-        payload: Some(Arc::clone(&claimed.payload)),
-    };
-    let completion = match result {
-        Some(Ok(())) => {
-            tracing::info!(attempt = claimed.attempt, "job succeeded");
-            Completion::Succeeded
-        }
-        Some(Err(failed)) if !failed.permanent && claimed.attempt <= spec.options.retries => {
-            let delay = spec.options.retry_delay(claimed.attempt);
-            tracing::warn!(attempt = claimed.attempt, error = %failed.error, retry_in = %format_duration(delay), "attempt failed");
-            let retry_at = now + delay;
-            shared.wake_queue_at(&spec.options.queue, retry_at);
-            return Completion::Failed {
-                error: failed.error,
-                retry_at: Some(retry_at),
-            };
-        }
-        Some(Err(failed)) => {
-            tracing::error!(attempt = claimed.attempt, error = %failed.error, permanent = failed.permanent, "job failed");
-            record.outcome = Outcome::Failed;
-            record.permanent = failed.permanent;
-            record.error = Some(failed.error.clone());
-            Completion::Failed {
-                error: failed.error,
-                retry_at: None,
+    async move {
+        let context = JobContext::new(
+            Arc::clone(&spec.name),
+            run_id,
+            claimed.attempt,
+            claimed.due_at,
+            shared.shutdown.subscribe(),
+            Arc::clone(&shared.states),
+            Some((claimed.id, Arc::clone(&claimed.payload))),
+        );
+        let result = tokio::select! {
+            result = one_attempt(spec, context) => Some(result),
+            () = cancel => None,
+        };
+        let now = shared.clock.now();
+        let mut record = RunRecord {
+            job: Arc::clone(&spec.name),
+            run_id: Some(run_id),
+            scheduled_at: claimed.due_at,
+            started_at: Some(claimed.started_at),
+            finished_at: Some(now),
+            attempts: claimed.attempt,
+            outcome: Outcome::Succeeded,
+            error: None,
+            lateness: (claimed.started_at - claimed.due_at).to_std().ok(),
+            permanent: false,
+            job_id: Some(claimed.id),
+            payload: Some(Arc::clone(&claimed.payload)),
+        };
+        let completion = match result {
+            Some(Ok(())) => {
+                tracing::info!(attempt = claimed.attempt, "job succeeded");
+                Completion::Succeeded
             }
+            Some(Err(failed)) if !failed.permanent && claimed.attempt <= spec.options.retries => {
+                let delay = spec.options.retry_delay(claimed.attempt);
+                tracing::warn!(attempt = claimed.attempt, error = %failed.error, retry_in = %format_duration(delay), "attempt failed");
+                let retry_at = now + delay;
+                shared.wake_queue_at(&spec.options.queue, retry_at);
+                return Completion::Failed {
+                    error: failed.error,
+                    retry_at: Some(retry_at),
+                };
+            }
+            Some(Err(failed)) => {
+                tracing::error!(attempt = claimed.attempt, error = %failed.error, permanent = failed.permanent, "job failed");
+                record.outcome = Outcome::Failed;
+                record.permanent = failed.permanent;
+                record.error = Some(failed.error.clone());
+                Completion::Failed {
+                    error: failed.error,
+                    retry_at: None,
+                }
+            }
+            None => {
+                let reason = shared
+                    .take_cancel_reason(run_id)
+                    .unwrap_or_else(|| "cancelled".to_owned());
+                tracing::warn!(error = %reason, "job cancelled");
+                record.outcome = Outcome::Cancelled;
+                record.error = Some(reason);
+                Completion::Cancelled
+            }
+        };
+        let failed = record.outcome == Outcome::Failed && spec.on_failure.is_some();
+    let failure = failed.then(|| Failure {
+            job: Arc::clone(&spec.name),
+            run_id,
+            attempts: claimed.attempt,
+            scheduled_at: claimed.due_at,
+            error: record.error.clone().unwrap_or_default(),
+        });
+        history.push(record);
+        if let Some(failure) = failure {
+            on_failure(spec, failure).await;
         }
-        None => {
-            let reason = shared
-                .take_cancel_reason(run_id)
-                .unwrap_or_else(|| "cancelled".to_owned());
-            tracing::warn!(error = %reason, "job cancelled");
-            record.outcome = Outcome::Cancelled;
-            record.error = Some(reason);
-            Completion::Cancelled
-        }
-    };
-    let failure = (record.outcome == Outcome::Failed).then(|| Failure {
-        job: Arc::clone(&spec.name),
-        run_id,
-        attempts: claimed.attempt,
-        scheduled_at: claimed.due_at,
-        error: record.error.clone().unwrap_or_default(),
-    });
-    history.push(record);
-    if let Some(failure) = failure {
-        on_failure(spec, failure).await;
+        completion
     }
-    completion
+    .instrument(span)
+    .await
 }
 
 /// Writes the history record and tells the scheduler, when the run ends or is aborted (an

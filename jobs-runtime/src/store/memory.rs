@@ -62,7 +62,8 @@ struct Row {
     job: Arc<str>,
     queue: Arc<str>,
     priority: i16,
-    payload: Arc<str>,
+    /// `None` once the job has ended: only its state is still answered for.
+    payload: Option<Arc<str>>,
     unique: Option<String>,
     /// When it was first due; a retry waits for its own instant, in `state` and the queue.
     run_at: DateTime<Utc>,
@@ -237,7 +238,7 @@ impl MemoryStore {
                 job: job.job,
                 queue: Arc::clone(&job.queue),
                 priority: job.priority,
-                payload: job.payload,
+                payload: Some(job.payload),
                 unique: job.unique,
                 run_at: job.run_at,
                 attempts: 0,
@@ -246,13 +247,7 @@ impl MemoryStore {
                 state,
             },
         );
-        inner.wait(
-            &job.queue,
-            job.id,
-            job.priority,
-            job.run_at,
-            job.enqueued_at,
-        );
+        inner.wait(job.queue, job.id, job.priority, job.run_at, job.enqueued_at);
         Ok(Enqueued::New(job.id))
     }
 
@@ -297,6 +292,9 @@ impl MemoryStore {
             if row.state != JobState::Pending {
                 continue;
             }
+            let Some(payload) = row.payload.clone() else {
+                continue;
+            };
             row.attempts += 1;
             let started_at = *row.started_at.get_or_insert(now);
             row.state = JobState::Running {
@@ -306,7 +304,7 @@ impl MemoryStore {
             jobs.push(Claimed {
                 id,
                 job: Arc::clone(&row.job),
-                payload: Arc::clone(&row.payload),
+                payload,
                 attempt: row.attempts,
                 due_at: row.run_at,
                 started_at,
@@ -335,7 +333,7 @@ impl MemoryStore {
                 row.state = JobState::Cancelled;
                 let cancelled = Cancel::Cancelled {
                     job: Arc::clone(&row.job),
-                    payload: Arc::clone(&row.payload),
+                    payload: row.payload.clone().unwrap_or_default(),
                     due_at: row.run_at,
                     attempts: row.attempts,
                     started_at: row.started_at,
@@ -376,7 +374,7 @@ impl Inner {
                     JobState::Pending
                 };
                 let (queue, priority) = (Arc::clone(&row.queue), row.priority);
-                self.wait(&queue, id, priority, at, now);
+                self.wait(queue, id, priority, at, now);
                 return Ok(());
             }
             Completion::Failed {
@@ -393,7 +391,7 @@ impl Inner {
     /// Puts a job where `claim` finds it: among the due ones, or among the later ones.
     fn wait(
         &mut self,
-        queue: &Arc<str>,
+        queue: Arc<str>,
         id: JobId,
         priority: i16,
         run_at: DateTime<Utc>,
@@ -402,7 +400,7 @@ impl Inner {
         self.sequence += 1;
         self.waiting += 1;
         let sequence = self.sequence;
-        let waiting = self.queues.entry(Arc::clone(queue)).or_default();
+        let waiting = self.queues.entry(queue).or_default();
         if run_at > now {
             waiting.later.insert((run_at, sequence, id));
         } else {
@@ -418,7 +416,7 @@ impl Inner {
         }
         // An ended job needs its state only: drop the payload now rather than when forgotten.
         if let Some(row) = self.rows.get_mut(id) {
-            row.payload = Arc::from("");
+            row.payload = None;
         }
         self.finished.push_back(id);
         while self.finished.len() > keep {
@@ -620,7 +618,7 @@ mod rows_tests {
             job: Arc::from("job"),
             queue: Arc::from("queue"),
             priority: 0,
-            payload: Arc::from(n.to_string()),
+            payload: Some(Arc::from(n.to_string())),
             unique: None,
             run_at: Utc.timestamp_opt(0, 0).unwrap(),
             attempts: 0,
@@ -631,7 +629,8 @@ mod rows_tests {
     }
 
     fn payload(rows: &Rows, id: u64) -> Option<String> {
-        rows.get(JobId(id)).map(|row| row.payload.to_string())
+        rows.get(JobId(id))
+            .and_then(|row| row.payload.as_deref().map(str::to_owned))
     }
 
     #[test]
@@ -645,7 +644,8 @@ mod rows_tests {
         }
         assert_eq!(payload(&rows, 4), None);
         assert_eq!(
-            rows.remove(JobId(2)).map(|row| row.payload.to_string()),
+            rows.remove(JobId(2))
+                .and_then(|row| row.payload.as_deref().map(str::to_owned)),
             Some("2".into())
         );
         assert_eq!(payload(&rows, 2), None);
