@@ -35,6 +35,8 @@ pub(crate) enum Key {
     BackoffMax,
     Timeout,
     Overlap,
+    CatchUp,
+    CatchUpWindow,
     Queue,
     Priority,
     Name,
@@ -44,7 +46,7 @@ pub(crate) enum Key {
 
 impl Key {
     /// In the order the documentation lists them, which is also the order of "expected one of".
-    pub(crate) const ALL: [Key; 14] = [
+    pub(crate) const ALL: [Key; 16] = [
         Key::Cron,
         Key::Every,
         Key::Tz,
@@ -54,6 +56,8 @@ impl Key {
         Key::BackoffMax,
         Key::Timeout,
         Key::Overlap,
+        Key::CatchUp,
+        Key::CatchUpWindow,
         Key::Queue,
         Key::Priority,
         Key::Name,
@@ -72,6 +76,8 @@ impl Key {
             Key::BackoffMax => "backoff_max",
             Key::Timeout => "timeout",
             Key::Overlap => "overlap",
+            Key::CatchUp => "catch_up",
+            Key::CatchUpWindow => "catch_up_window",
             Key::Queue => "queue",
             Key::Priority => "priority",
             Key::Name => "name",
@@ -92,6 +98,8 @@ impl Key {
             Key::BackoffMax => "backoff_max = \"5m\"",
             Key::Timeout => "timeout = \"30s\"",
             Key::Overlap => "overlap = \"skip\"",
+            Key::CatchUp => "catch_up = \"latest\"",
+            Key::CatchUpWindow => "catch_up_window = \"1h\"",
             Key::Queue => "queue = \"email\"",
             Key::Priority => "priority = 10",
             Key::Name => "name = \"billing::cleanup\"",
@@ -200,6 +208,8 @@ mod tests {
             backoff_max = "5m",
             timeout = "30s",
             overlap = "skip",
+            catch_up = "all",
+            catch_up_window = "1h",
             queue = "email",
             priority = 1,
             name = "cleanup",
@@ -235,7 +245,7 @@ mod tests {
             retry = 3,
             cron = "@daily",
             cron = "@hourly",
-            catch_up = "x"
+            misfire = "x"
         ))
         .unwrap();
         assert_eq!(
@@ -244,7 +254,7 @@ mod tests {
                 ("retry".to_owned(), None),
                 ("cron".to_owned(), Some(Key::Cron)),
                 ("cron".to_owned(), Some(Key::Cron)),
-                ("catch_up".to_owned(), None),
+                ("misfire".to_owned(), None),
             ]
         );
     }

@@ -5,7 +5,7 @@
 //! `type Result = …;` cannot change their meaning.
 
 use crate::args;
-use crate::validate::{self, Function, Job, JobSchedule, Overlap};
+use crate::validate::{self, CatchUp, Function, Job, JobSchedule, Overlap};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
@@ -437,6 +437,11 @@ fn fields(job: &Job, function: &Function) -> TokenStream {
         Overlap::Allow => quote!(#here::Overlap::Allow),
         Overlap::Replace => quote!(#here::Overlap::Replace),
     };
+    let catch_up = match job.catch_up {
+        CatchUp::None => quote!(#here::CatchUp::None),
+        CatchUp::Latest => quote!(#here::CatchUp::Latest),
+        CatchUp::All => quote!(#here::CatchUp::All),
+    };
     let retries = job.retries;
     let queue = job.queue.as_deref().unwrap_or("default");
     let priority = job.priority;
@@ -448,6 +453,7 @@ fn fields(job: &Job, function: &Function) -> TokenStream {
     let backoff_max_ms = job.backoff_max_ms;
     let timeout_ms = option(job.timeout_ms);
     let jitter_ms = option(job.jitter_ms);
+    let catch_up_window_ms = option(job.catch_up_window_ms);
     // `line!()` and friends report the outermost macro call their tokens come from: with the
     // span of the function's name (not `at`, which would lead back to the attribute), they
     // point at the job's definition.
@@ -465,6 +471,8 @@ fn fields(job: &Job, function: &Function) -> TokenStream {
         timeout_ms: #timeout_ms,
         jitter_ms: #jitter_ms,
         overlap: #overlap,
+        catch_up: #catch_up,
+        catch_up_window_ms: #catch_up_window_ms,
         queue: #queue,
         priority: #priority,
         payload: &[#(#payload),*],
@@ -506,6 +514,8 @@ mod tests {
             "retries : 3u32",
             "backoff_ms : 1000u64",
             "backoff_max_ms : 300000u64",
+            "catch_up : __jobs :: CatchUp :: Latest",
+            "catch_up_window_ms : :: core :: option :: Option :: None",
             "name : :: core :: concat ! (:: core :: module_path ! () , \"::cleanup\")",
             "__jobs :: inventory :: submit !",
         ] {

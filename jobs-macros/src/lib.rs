@@ -156,6 +156,20 @@ use proc_macro::TokenStream;
 /// async fn drain() {}
 /// ```
 ///
+/// ## `catch_up = "…"` and `catch_up_window = "…"`
+///
+/// What to do with the ticks missed while no process ran, which a durable store knows of when
+/// the next process starts: `"none"` (none of them runs), `"latest"` (the default; the most recent
+/// one runs, once) or `"all"` (each runs, in order). `catch_up_window` is how old a missed tick
+/// may be and still run, a duration; by default one tick period of the schedule, at most an hour.
+/// Only on a job with a schedule, and `catch_up_window` not with `catch_up = "none"`.
+///
+/// ```
+/// # use jobs_runtime::job;
+/// #[job(cron = "0 2 * * *", catch_up = "all", catch_up_window = "1d")]
+/// async fn nightly_rollup() {}
+/// ```
+///
 /// ## `name = "…"`
 ///
 /// The job's stable identity in stores, metrics and the dashboard; `module_path::fn_name` by

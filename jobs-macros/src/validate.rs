@@ -31,6 +31,9 @@ pub(crate) struct Job {
     pub(crate) timeout_ms: Option<u64>,
     pub(crate) jitter_ms: Option<u64>,
     pub(crate) overlap: Overlap,
+    pub(crate) catch_up: CatchUp,
+    /// `None`: one tick period, at most an hour, which the runtime computes from the schedule.
+    pub(crate) catch_up_window_ms: Option<u64>,
     /// `None`: `"default"`.
     pub(crate) queue: Option<String>,
     pub(crate) priority: i16,
@@ -68,6 +71,21 @@ impl Overlap {
         ("queue", Overlap::Queue),
         ("allow", Overlap::Allow),
         ("replace", Overlap::Replace),
+    ];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CatchUp {
+    None,
+    Latest,
+    All,
+}
+
+impl CatchUp {
+    const ALL: [(&'static str, CatchUp); 3] = [
+        ("none", CatchUp::None),
+        ("latest", CatchUp::Latest),
+        ("all", CatchUp::All),
     ];
 }
 
@@ -124,6 +142,8 @@ struct Values<'a> {
     backoff_max: Given<'a, u64>,
     timeout: Given<'a, u64>,
     overlap: Given<'a, Overlap>,
+    catch_up: Given<'a, CatchUp>,
+    catch_up_window: Given<'a, u64>,
     queue: Given<'a, String>,
     priority: Given<'a, i16>,
     name: Given<'a, String>,
@@ -171,6 +191,10 @@ pub(crate) fn attribute(args: &Args) -> syn::Result<Job> {
             Key::BackoffMax => values.backoff_max = Some((arg, errors.ok(duration(key, arg)))),
             Key::Timeout => values.timeout = Some((arg, errors.ok(duration(key, arg)))),
             Key::Overlap => values.overlap = Some((arg, errors.ok(overlap(arg)))),
+            Key::CatchUp => values.catch_up = Some((arg, errors.ok(catch_up(arg)))),
+            Key::CatchUpWindow => {
+                values.catch_up_window = Some((arg, errors.ok(duration(key, arg))));
+            }
             Key::Queue => values.queue = Some((arg, errors.ok(queue(arg)))),
             Key::Priority => values.priority = Some((arg, errors.ok(priority(arg)))),
             Key::Name => values.name = Some((arg, errors.ok(name(arg)))),
@@ -232,6 +256,26 @@ fn combinations(values: &Values<'_>, errors: &mut Errors) {
             ));
         }
     }
+    let catch_up = values.catch_up.as_ref().map(|(arg, _)| *arg);
+    let catch_up_window = values.catch_up_window.as_ref().map(|(arg, _)| *arg);
+    if values.cron.is_none() && values.every.is_none() {
+        for arg in [catch_up, catch_up_window].into_iter().flatten() {
+            errors.push(Error::new(
+                arg.ident.span(),
+                format!(
+                    "`{}` is for scheduled jobs: an on-demand job has no ticks to miss; add `cron` or `every`",
+                    arg.ident
+                ),
+            ));
+        }
+    } else if let (Some((_, Some(CatchUp::None))), Some(window)) =
+        (values.catch_up, catch_up_window)
+    {
+        errors.push(Error::new(
+            window.ident.span(),
+            "`catch_up_window` has no effect with `catch_up = \"none\"`: no missed tick runs, however recent",
+        ));
+    }
     let retries = values.retries.map(|(_, retries)| retries);
     // An invalid `retries` has been reported already; do not add a second error about it.
     if retries.is_none() || retries == Some(Some(0)) {
@@ -292,6 +336,8 @@ fn job(values: Values<'_>) -> Job {
         timeout_ms: value(values.timeout),
         jitter_ms: value(values.jitter),
         overlap: value(values.overlap).unwrap_or(Overlap::Skip),
+        catch_up: value(values.catch_up).unwrap_or(CatchUp::Latest),
+        catch_up_window_ms: value(values.catch_up_window),
         queue: value(values.queue),
         priority: value(values.priority).unwrap_or(0),
         on_failure: value(values.on_failure),
@@ -405,7 +451,12 @@ fn string(key: Key, arg: &Arg) -> syn::Result<&LitStr> {
 fn is_duration(key: Key) -> bool {
     matches!(
         key,
-        Key::Every | Key::Jitter | Key::Backoff | Key::BackoffMax | Key::Timeout
+        Key::Every
+            | Key::Jitter
+            | Key::Backoff
+            | Key::BackoffMax
+            | Key::Timeout
+            | Key::CatchUpWindow
     )
 }
 
@@ -536,6 +587,21 @@ fn overlap(arg: &Arg) -> syn::Result<Overlap> {
                 format!(
                     "invalid `overlap` {value:?}: expected \"skip\", \"queue\", \"allow\" or \"replace\""
                 ),
+            )
+        })
+}
+
+fn catch_up(arg: &Arg) -> syn::Result<CatchUp> {
+    let lit = string(Key::CatchUp, arg)?;
+    let value = lit.value();
+    CatchUp::ALL
+        .iter()
+        .find(|(name, _)| *name == value)
+        .map(|(_, catch_up)| *catch_up)
+        .ok_or_else(|| {
+            Error::new(
+                lit.span(),
+                format!("invalid `catch_up` {value:?}: expected \"none\", \"latest\" or \"all\""),
             )
         })
 }
@@ -860,6 +926,8 @@ mod tests {
         assert_eq!(job.timeout_ms, None);
         assert_eq!(job.jitter_ms, None);
         assert_eq!(job.overlap, Overlap::Skip);
+        assert_eq!(job.catch_up, CatchUp::Latest);
+        assert_eq!(job.catch_up_window_ms, None);
         assert!(job.on_failure.is_none());
         assert!(job.krate.is_none());
     }
@@ -875,6 +943,8 @@ mod tests {
             backoff_max = "10m",
             timeout = "1h30m",
             overlap = "queue",
+            catch_up = "all",
+            catch_up_window = "6h",
             name = "reports::weekday",
             on_failure = "crate::alerts::page",
             crate = "crate::reexport::jobs",
@@ -892,6 +962,8 @@ mod tests {
         assert_eq!(job.backoff_max_ms, 600_000);
         assert_eq!(job.timeout_ms, Some(5_400_000));
         assert_eq!(job.overlap, Overlap::Queue);
+        assert_eq!(job.catch_up, CatchUp::All);
+        assert_eq!(job.catch_up_window_ms, Some(21_600_000));
         assert_eq!(job.name.as_deref(), Some("reports::weekday"));
         let path = |path: Option<Path>| path.map(|p| quote!(#p).to_string());
         assert_eq!(
@@ -933,6 +1005,16 @@ mod tests {
     }
 
     #[test]
+    fn every_catch_up_value() {
+        for (text, catch_up) in CatchUp::ALL {
+            assert_eq!(
+                valid(quote!(every = "1m", catch_up = #text)).catch_up,
+                catch_up
+            );
+        }
+    }
+
+    #[test]
     fn retries_take_suffixed_integers_and_zero() {
         assert_eq!(valid(quote!(retries = 0)).retries, 0);
         assert_eq!(valid(quote!(retries = 5u32)).retries, 5);
@@ -968,20 +1050,12 @@ mod tests {
     }
 
     #[test]
-    fn keys_of_later_versions_are_unknown_not_ignored() {
-        for key in ["catch_up", "catch_up_window"] {
-            let ident = Ident::new(key, Span::call_site());
-            let message = error(quote!(#ident = "x"));
-            assert!(
-                message.starts_with(&format!("unknown `#[job]` argument `{key}`")),
-                "{message}"
-            );
-        }
+    fn an_unknown_key_like_no_other_lists_them_all() {
         assert_eq!(
-            error(quote!(catch_up = 1)),
-            "unknown `#[job]` argument `catch_up`; expected one of `cron`, `every`, `tz`, `jitter`, \
-             `retries`, `backoff`, `backoff_max`, `timeout`, `overlap`, `queue`, `priority`, `name`, \
-             `on_failure`, `crate`"
+            error(quote!(color = "blue")),
+            "unknown `#[job]` argument `color`; expected one of `cron`, `every`, `tz`, `jitter`, \
+             `retries`, `backoff`, `backoff_max`, `timeout`, `overlap`, `catch_up`, \
+             `catch_up_window`, `queue`, `priority`, `name`, `on_failure`, `crate`"
         );
     }
 
@@ -1000,7 +1074,14 @@ mod tests {
 
     #[test]
     fn bad_durations_name_the_key_the_input_and_the_expected_form() {
-        for key in ["timeout", "jitter", "backoff", "backoff_max", "every"] {
+        for key in [
+            "timeout",
+            "jitter",
+            "backoff",
+            "backoff_max",
+            "every",
+            "catch_up_window",
+        ] {
             let ident = Ident::new(key, Span::call_site());
             let all = errors(quote!(cron = "@daily", retries = 1, #ident = "30x"));
             let expected = format!(
@@ -1011,6 +1092,10 @@ mod tests {
         assert_eq!(
             error(quote!(timeout = "0s")),
             "invalid `timeout` \"0s\": must be greater than zero"
+        );
+        assert_eq!(
+            error(quote!(every = "1m", catch_up_window = "0ms")),
+            "invalid `catch_up_window` \"0ms\": must be greater than zero"
         );
         assert_eq!(
             error(quote!(timeout = "30m1h")),
@@ -1099,6 +1184,18 @@ mod tests {
             .starts_with("invalid `on_failure` \"not a path\": expected a path"));
         assert!(error(quote!(crate = "::")).starts_with("invalid `crate` \"::\": expected a path"));
         assert_eq!(
+            error(quote!(every = "1m", catch_up = "Latest")),
+            "invalid `catch_up` \"Latest\": expected \"none\", \"latest\" or \"all\""
+        );
+        assert_eq!(
+            error(quote!(every = "1m", catch_up = 1)),
+            "expected a string for `catch_up`, as in `catch_up = \"latest\"`"
+        );
+        assert_eq!(
+            error(quote!(every = "1m", catch_up_window = 1h)),
+            "durations are strings: write `catch_up_window = \"1h\"`"
+        );
+        assert_eq!(
             error(quote!(overlap = true)),
             "expected a string for `overlap`, as in `overlap = \"skip\"`"
         );
@@ -1133,6 +1230,45 @@ mod tests {
         valid(quote!(every = "10s", jitter = "9s"));
         // A cron schedule's ticks are irregular; the jitter is the user's call.
         valid(quote!(cron = "@hourly", jitter = "2h"));
+    }
+
+    #[test]
+    fn catch_up_needs_a_schedule() {
+        assert_eq!(
+            errors(quote!(catch_up = "all", catch_up_window = "1h")),
+            [
+                "`catch_up` is for scheduled jobs: an on-demand job has no ticks to miss; add `cron` or `every`",
+                "`catch_up_window` is for scheduled jobs: an on-demand job has no ticks to miss; add `cron` or `every`",
+            ]
+        );
+        // An invalid value is reported once, and its key still belongs to a schedule.
+        assert_eq!(
+            errors(quote!(catch_up = "sometimes")),
+            [
+                "invalid `catch_up` \"sometimes\": expected \"none\", \"latest\" or \"all\"",
+                "`catch_up` is for scheduled jobs: an on-demand job has no ticks to miss; add `cron` or `every`",
+            ]
+        );
+        valid(quote!(cron = "@hourly", catch_up = "none"));
+        valid(quote!(
+            every = "10s",
+            catch_up = "latest",
+            catch_up_window = "5m"
+        ));
+        // Without `catch_up`, the window applies to the default, `"latest"`.
+        valid(quote!(cron = "@daily", catch_up_window = "2h"));
+    }
+
+    #[test]
+    fn a_catch_up_window_needs_ticks_to_catch_up() {
+        assert_eq!(
+            error(quote!(cron = "@hourly", catch_up = "none", catch_up_window = "1h")),
+            "`catch_up_window` has no effect with `catch_up = \"none\"`: no missed tick runs, however recent"
+        );
+        assert_eq!(
+            error(quote!(cron = "@hourly", catch_up_window = "1h", catch_up = "none")),
+            "`catch_up_window` has no effect with `catch_up = \"none\"`: no missed tick runs, however recent"
+        );
     }
 
     #[test]

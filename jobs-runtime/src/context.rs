@@ -38,6 +38,15 @@ struct ContextInner {
     states: Arc<States>,
     /// An on-demand run's job and its JSON payload.
     enqueued: Option<(JobId, Arc<str>)>,
+    catch_up: bool,
+}
+
+/// What started a run.
+pub(crate) enum Origin {
+    /// A tick, a trigger, or (`catch_up`) a tick missed while no process ran.
+    Tick { catch_up: bool },
+    /// An enqueued job, with its JSON payload.
+    Enqueued(JobId, Arc<str>),
 }
 
 impl JobContext {
@@ -48,8 +57,12 @@ impl JobContext {
         scheduled_at: DateTime<Utc>,
         shutdown: watch::Receiver<bool>,
         states: Arc<States>,
-        enqueued: Option<(JobId, Arc<str>)>,
+        origin: Origin,
     ) -> Self {
+        let (enqueued, catch_up) = match origin {
+            Origin::Tick { catch_up } => (None, catch_up),
+            Origin::Enqueued(id, payload) => (Some((id, payload)), false),
+        };
         Self {
             inner: Arc::new(ContextInner {
                 name,
@@ -59,8 +72,16 @@ impl JobContext {
                 shutdown,
                 states,
                 enqueued,
+                catch_up,
             }),
         }
+    }
+
+    /// Whether this run is a tick that was missed while no process ran, run late by the job's
+    /// `catch_up` policy when a process started again (durable stores only).
+    #[must_use]
+    pub fn is_catch_up(&self) -> bool {
+        self.inner.catch_up
     }
 
     /// The enqueued job this run belongs to; `None` for a scheduled tick or a triggered run.

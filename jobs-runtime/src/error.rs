@@ -89,6 +89,29 @@ pub enum Error {
     },
     /// Listening for SIGINT or SIGTERM failed.
     Signal(std::io::Error),
+    /// The store's URL (from [`Builder::store`](crate::Builder::store) or `JOBS_DATABASE_URL`)
+    /// names no store this build can open.
+    StoreUrl {
+        /// The URL, its password hidden.
+        url: String,
+        /// Where it came from.
+        from: &'static str,
+        /// What is wrong, and how to fix it.
+        reason: String,
+    },
+    /// The database could not be reached, or failed: at startup the runtime does not start; an
+    /// enqueue or a lookup did not happen.
+    Database {
+        /// The database's or the driver's message.
+        reason: String,
+    },
+    /// The database's schema was written by a newer version of jobs-runtime than this one.
+    SchemaTooNew {
+        /// The schema version found.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
 }
 
 impl fmt::Display for Error {
@@ -146,6 +169,14 @@ impl fmt::Display for Error {
                 write!(f, "job {id} cannot be cancelled: it has already ended ({state:?})")
             }
             Self::Signal(error) => write!(f, "cannot listen for shutdown signals: {error}"),
+            Self::StoreUrl { url, from, reason } => {
+                write!(f, "cannot use the store `{url}` (from {from}): {reason}")
+            }
+            Self::Database { reason } => write!(f, "the job store's database failed: {reason}"),
+            Self::SchemaTooNew { found, supported } => write!(
+                f,
+                "the job store's schema is at version {found}, newer than the {supported} this build of jobs-runtime knows: a newer release migrated it; run that release (or newer) against this database"
+            ),
         }
     }
 }
@@ -164,6 +195,9 @@ impl From<StoreError> for Error {
         match error {
             StoreError::Full { limit } => Self::Full { limit },
             StoreError::UnknownId(id) => Self::UnknownJobId(id),
+            StoreError::Database(reason) => Self::Database {
+                reason: reason.to_string(),
+            },
         }
     }
 }

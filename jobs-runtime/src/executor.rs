@@ -1,21 +1,24 @@
 //! One run of a job: its attempts, retries, timeouts and panics, and its history record; for an
 //! enqueued job, one attempt at a time, taken from the store and given back to it.
 
-use crate::context::{JobContext, RunId};
+use crate::context::{JobContext, Origin, RunId};
 use crate::failure::{is_permanent, Failure};
+use crate::history::SkipReason;
 use crate::history::{JobHistory, Outcome, RunRecord};
 use crate::job::JobSpec;
 use crate::private::JobFuture;
 use crate::runtime::Shared;
 use crate::scheduler::Event;
-use crate::store::{Claimed, Completion};
+use crate::store::{self, Completion, JobId};
 use chrono::{DateTime, Utc};
 use jobs_schedule::format_duration;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tracing::Instrument;
 
 /// Everything one run needs; the scheduler builds it and spawns [`drive`].
@@ -27,7 +30,34 @@ pub(crate) struct Run {
     pub(crate) scheduled_at: DateTime<Utc>,
     /// `scheduled_at` plus jitter: what lateness is measured from.
     pub(crate) intended_at: DateTime<Utc>,
+    pub(crate) tick: Tick,
+    /// A tick missed while no process ran, run by the job's `catch_up` policy.
+    pub(crate) catch_up: bool,
     pub(crate) shared: Arc<Shared>,
+}
+
+/// Whether a run is a tick that a durable store must let this process run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tick {
+    /// A scheduled tick: claimed in the store first, and run only if this process wins it.
+    Claim,
+    /// A tick this process already holds: taken over from a process that stopped.
+    Held,
+    /// A run of this process's own (a trigger): nothing to claim.
+    Local,
+}
+
+/// Where a run stands with its tick's claim, for the record that ends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Claimed {
+    /// Nothing to claim, or not yet asked.
+    No,
+    /// Asked, and perhaps won: the answer had not come when the run was stopped.
+    Asking,
+    /// Won, or held already: the store must hear how the run ended.
+    Yes,
+    /// Another process won it: this run never happened here.
+    Lost,
 }
 
 /// The task of one run. Only the [`Run`] is moved into the spawned task; the much larger state
@@ -60,9 +90,69 @@ async fn drive(run: Run) {
             job_id: None,
             payload: None,
         },
+        claimed: Claimed::No,
         run,
     };
-    attempts(&mut record).instrument(span).await;
+    async {
+        if claim_tick(&mut record).await {
+            attempts(&mut record).await;
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Claims the run's tick in a durable store, so that it runs in one process of the cluster.
+/// Returns whether it runs here. While the database is unreachable the claim is retried, so a
+/// tick runs late rather than twice or never; a shutdown meanwhile records it as skipped.
+async fn claim_tick(recorder: &mut Recorder) -> bool {
+    let run = &recorder.run;
+    if !run.shared.store.durable() || run.tick == Tick::Local {
+        return true;
+    }
+    if run.tick == Tick::Held {
+        recorder.claimed = Claimed::Yes;
+        return true;
+    }
+    let mut shutdown = run.shared.shutdown.subscribe();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        recorder.claimed = Claimed::Asking;
+        let run = &recorder.run;
+        match run
+            .shared
+            .store
+            .claim_tick(&run.spec.name, run.scheduled_at)
+            .await
+        {
+            Ok(won) => {
+                run.shared.store_recovered();
+                recorder.claimed = if won { Claimed::Yes } else { Claimed::Lost };
+                if won {
+                    // Lateness counts the claim: it is when the job starts that matters.
+                    let started_at = run.shared.clock.now();
+                    recorder.record.started_at = Some(started_at);
+                    recorder.record.lateness = (started_at - run.intended_at).to_std().ok();
+                } else {
+                    tracing::debug!("tick claimed by another process");
+                }
+                return won;
+            }
+            Err(error) => {
+                run.shared.store_failed("claiming a tick", &error);
+                recorder.claimed = Claimed::No;
+                tokio::select! {
+                    () = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.wait_for(|&stopping| stopping) => {
+                        recorder.claimed = Claimed::Lost;
+                        run.history.skipped(run.scheduled_at, SkipReason::Shutdown);
+                        return false;
+                    }
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
 }
 
 async fn attempts(recorder: &mut Recorder) {
@@ -78,7 +168,9 @@ async fn attempts(recorder: &mut Recorder) {
             run.scheduled_at,
             shutdown.clone(),
             Arc::clone(&run.shared.states),
-            None,
+            Origin::Tick {
+                catch_up: run.catch_up,
+            },
         );
         let failed = match one_attempt(&run.spec, context).await {
             Ok(()) => {
@@ -167,7 +259,7 @@ async fn on_failure(spec: &JobSpec, failure: Failure) {
 /// `cancel` resolves when [`Handle::cancel`](crate::Handle::cancel) or the shutdown timeout
 /// stops this job; the attempt is dropped then.
 pub(crate) async fn run_enqueued(
-    claimed: Claimed,
+    claimed: store::Claimed,
     spec: &Arc<JobSpec>,
     history: &JobHistory,
     shared: &Shared,
@@ -189,11 +281,15 @@ pub(crate) async fn run_enqueued(
             claimed.due_at,
             shared.shutdown.subscribe(),
             Arc::clone(&shared.states),
-            Some((claimed.id, Arc::clone(&claimed.payload))),
+            Origin::Enqueued(claimed.id, Arc::clone(&claimed.payload)),
         );
-        let result = tokio::select! {
-            result = one_attempt(spec, context) => Some(result),
-            () = cancel => None,
+        let result = if let Some(failed) = lost_attempts(&claimed, spec) {
+            Some(Err(failed))
+        } else {
+            tokio::select! {
+                result = one_attempt(spec, context) => Some(result),
+                () = cancel => None,
+            }
         };
         let now = shared.clock.now();
         let mut record = RunRecord {
@@ -235,15 +331,7 @@ pub(crate) async fn run_enqueued(
                     retry_at: None,
                 }
             }
-            None => {
-                let reason = shared
-                    .take_cancel_reason(run_id)
-                    .unwrap_or_else(|| "cancelled".to_owned());
-                tracing::warn!(error = %reason, "job cancelled");
-                record.outcome = Outcome::Cancelled;
-                record.error = Some(reason);
-                Completion::Cancelled
-            }
+            None => stopped(shared, claimed.id, &mut record),
         };
         let failed = record.outcome == Outcome::Failed && spec.on_failure.is_some();
     let failure = failed.then(|| Failure {
@@ -263,16 +351,68 @@ pub(crate) async fn run_enqueued(
     .await
 }
 
+/// How an enqueued job that was stopped while it ran ends: cancelled, or, when a shutdown
+/// stopped it and a durable store keeps it, released for another process to run again.
+fn stopped(shared: &Shared, id: JobId, record: &mut RunRecord) -> Completion {
+    let reason = shared
+        .take_job_cancel_reason(id)
+        .unwrap_or_else(|| "cancelled".to_owned());
+    record.outcome = Outcome::Cancelled;
+    if shared.stopping.load(Ordering::Acquire) && shared.store.durable() {
+        let reason = format!("{reason}; released for another process to run again");
+        tracing::warn!(error = %reason, "job released");
+        record.error = Some(reason);
+        return Completion::Released;
+    }
+    tracing::warn!(error = %reason, "job cancelled");
+    record.error = Some(reason);
+    Completion::Cancelled
+}
+
+/// Attempts lost with the processes that ran them (a durable store's lease expired) count, so
+/// that a job that kills its process is not retried forever: past its retries, it fails.
+fn lost_attempts(claimed: &store::Claimed, spec: &JobSpec) -> Option<Failed> {
+    (claimed.attempt > spec.options.retries.saturating_add(1)).then(|| Failed {
+        error: format!(
+            "attempt {} exceeds the job's {} retries: the last attempts were lost with the processes that ran them",
+            claimed.attempt, spec.options.retries
+        ),
+        permanent: true,
+    })
+}
+
 /// Writes the history record and tells the scheduler, when the run ends or is aborted (an
 /// aborted task drops its future, so this is the one place that sees every ending).
 struct Recorder {
     run: Run,
     record: RunRecord,
+    claimed: Claimed,
 }
 
 impl Drop for Recorder {
     fn drop(&mut self) {
         let run = &self.run;
+        if matches!(self.claimed, Claimed::Asking | Claimed::Yes) {
+            // A run stopped by a shutdown is released, for another process to run at once.
+            let released = self.record.outcome == Outcome::Cancelled
+                && run.shared.stopping.load(Ordering::Acquire);
+            let shared = Arc::clone(&run.shared);
+            let (job, scheduled_at) = (Arc::clone(&run.spec.name), run.scheduled_at);
+            // Written in the background, retried until the database answers: shutdown waits
+            // for it (see `Shared::write`), and a write that never lands leaves a claim that
+            // expires with this process's lease.
+            run.shared.write("finishing a tick", move || {
+                let (shared, job) = (Arc::clone(&shared), Arc::clone(&job));
+                async move { shared.store.finish_tick(&job, scheduled_at, released).await }
+            });
+        }
+        if self.claimed == Claimed::Lost {
+            let _ = run.shared.events.send(Event::RunEnded {
+                slot: run.slot,
+                run_id: run.id,
+            });
+            return;
+        }
         let mut record = self.record.clone();
         record.finished_at = Some(run.shared.clock.now());
         if record.outcome == Outcome::Cancelled {

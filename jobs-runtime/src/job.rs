@@ -23,8 +23,23 @@ pub enum Overlap {
     Replace,
 }
 
-/// How a job is retried, timed out, overlapped and queued: the `#[job]` arguments other than its
-/// schedule.
+/// What to do with the ticks of a scheduled job that were missed while no process ran, which a
+/// durable store knows of when the next process starts.
+///
+/// A missed tick older than the job's catch-up window never runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum CatchUp {
+    /// Run none of them.
+    None,
+    /// Run the most recent one, once.
+    #[default]
+    Latest,
+    /// Run every one of them, in order.
+    All,
+}
+
+/// How a job is retried, timed out, overlapped, caught up and queued: the `#[job]` arguments other
+/// than its schedule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct JobOptions {
@@ -40,6 +55,11 @@ pub struct JobOptions {
     pub jitter: Option<Duration>,
     /// What to do with a tick while the previous run still runs.
     pub overlap: Overlap,
+    /// What to do with the ticks missed while no process ran.
+    pub catch_up: CatchUp,
+    /// How old a missed tick may be and still run; `None`: one tick period of the schedule, at
+    /// most an hour.
+    pub catch_up_window: Option<Duration>,
     /// The queue its enqueued runs wait in (`"default"` unless `#[job(queue = "…")]`).
     pub queue: Arc<str>,
     /// The priority of its enqueued runs within the queue: higher runs first.
@@ -55,6 +75,8 @@ impl Default for JobOptions {
             timeout: None,
             jitter: None,
             overlap: Overlap::Skip,
+            catch_up: CatchUp::Latest,
+            catch_up_window: None,
             queue: default_queue(),
             priority: 0,
         }
@@ -226,6 +248,21 @@ impl Job {
         self
     }
 
+    /// What to do with the ticks missed while no process ran (default [`CatchUp::Latest`]).
+    #[must_use]
+    pub fn catch_up(mut self, catch_up: CatchUp) -> Self {
+        self.spec.options.catch_up = catch_up;
+        self
+    }
+
+    /// How old a missed tick may be and still run (default one tick period of the schedule, at
+    /// most an hour).
+    #[must_use]
+    pub fn catch_up_window(mut self, window: Duration) -> Self {
+        self.spec.options.catch_up_window = Some(window);
+        self
+    }
+
     /// The queue its enqueued runs wait in (default `"default"`).
     #[must_use]
     pub fn queue(mut self, queue: impl Into<Arc<str>>) -> Self {
@@ -316,6 +353,8 @@ pub(crate) fn def_options(def: &JobDef) -> JobOptions {
         timeout: def.timeout_ms.map(Duration::from_millis),
         jitter: def.jitter_ms.map(Duration::from_millis),
         overlap: def.overlap,
+        catch_up: def.catch_up,
+        catch_up_window: def.catch_up_window_ms.map(Duration::from_millis),
         queue: Arc::from(def.queue),
         priority: def.priority,
     }

@@ -17,13 +17,14 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timer;
+mod upkeep;
 
 pub use clock::Clock;
 pub use context::{JobContext, RunId, State};
 pub use error::Error;
 pub use failure::{Failure, Permanent};
 pub use history::{Outcome, RunRecord, SkipReason};
-pub use job::{Job, JobOptions, Overlap};
+pub use job::{CatchUp, Job, JobOptions, Overlap};
 pub use jobs_macros::job;
 pub use jobs_schedule::{ParseError, Schedule, Tz};
 pub use registry::{registered_jobs, RegisteredJob};

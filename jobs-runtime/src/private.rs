@@ -13,7 +13,7 @@ use std::pin::Pin;
 pub use crate::context::{JobContext, States};
 pub use crate::enqueue::{codec, Codec, Enqueue, PayloadReader, PayloadWriter};
 pub use crate::failure::Failure;
-pub use crate::job::Overlap;
+pub use crate::job::{CatchUp, Overlap};
 pub use crate::runtime::Handle;
 pub use crate::store::JobId;
 pub use crate::Error;
@@ -39,6 +39,9 @@ pub struct JobDef {
     pub timeout_ms: Option<u64>,
     pub jitter_ms: Option<u64>,
     pub overlap: Overlap,
+    pub catch_up: CatchUp,
+    /// `None`: one tick period of the schedule, at most an hour.
+    pub catch_up_window_ms: Option<u64>,
     pub queue: &'static str,
     pub priority: i16,
     /// The names of the payload parameters, in order; empty for a job without payload.

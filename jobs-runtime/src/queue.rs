@@ -4,7 +4,6 @@
 //! Workers are started when a job is enqueued or comes due and end when their queue is empty, so
 //! an idle queue costs nothing and a busy one runs its jobs without a task spawned per job.
 
-use crate::context::RunId;
 use crate::executor;
 use crate::history::JobHistory;
 use crate::job::JobSpec;
@@ -14,6 +13,7 @@ use crate::store::{Completion, JobId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// The concurrency limit of a queue that the builder did not name.
@@ -141,7 +141,7 @@ impl Queues {
             for worker in &lock(&queue.workers).alive {
                 let id = worker.running.load(Ordering::Acquire);
                 if id != 0 {
-                    shared.set_cancel_reason(RunId(id), reason.to_owned());
+                    shared.set_job_cancel_reason(JobId(id), reason.to_owned());
                     worker.cancel.send_replace(id);
                 }
             }
@@ -188,7 +188,7 @@ impl Queue {
     /// finds the note before it starts it (`running` is written before `cancels` is read, and
     /// `cancels` before `running` is read here, all `SeqCst`: one of the two sees the other).
     pub(crate) fn cancel(&self, shared: &Shared, id: JobId, reason: String) {
-        shared.set_cancel_reason(RunId(id.get()), reason);
+        shared.set_job_cancel_reason(id, reason);
         let mut workers = lock(&self.workers);
         workers.cancelled.push(id);
         self.cancels.fetch_add(1, Ordering::SeqCst);
@@ -229,6 +229,8 @@ async fn work(shared: Arc<Shared>, queue: Arc<Queue>, worker: Arc<Worker>) {
     // The instant last announced to the scheduler's timer, so that a busy queue does not send
     // the same instant after every job.
     let mut announced = None;
+    let mut backoff = Duration::from_millis(100);
+    let mut failures = 0;
     loop {
         let stopping = shared.stopping.load(Ordering::Acquire);
         // Stopping: only write the last job's end.
@@ -239,13 +241,28 @@ async fn work(shared: Arc<Shared>, queue: Arc<Queue>, worker: Arc<Worker>) {
             .await;
         worker.running.store(0, Ordering::SeqCst);
         let claim = match claim {
-            Ok(claim) => claim,
+            Ok(claim) => {
+                shared.store_recovered();
+                backoff = Duration::from_millis(100);
+                claim
+            }
             Err(error) => {
-                tracing::error!(queue = %queue.name, ?error, "claiming a job failed");
-                queue.active.fetch_sub(1, Ordering::SeqCst);
-                break;
+                // The ends of the jobs run so far stay in `completed` until the database takes
+                // them; at shutdown, a few tries, then their leases expire and other processes
+                // run them again.
+                shared.store_failed("claiming jobs", &error);
+                failures += 1;
+                if stopping && failures >= 5 {
+                    tracing::error!(queue = %queue.name, jobs = completed.len(), ?error, "could not write the ends of jobs before stopping");
+                    queue.active.fetch_sub(1, Ordering::SeqCst);
+                    break;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
             }
         };
+        failures = 0;
         if stopping {
             queue.active.fetch_sub(1, Ordering::SeqCst);
             break;

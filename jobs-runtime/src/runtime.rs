@@ -6,16 +6,18 @@ use crate::job::{Job, JobSpec};
 use crate::queue::{self, Listed, Queues};
 use crate::registry::{self, name_matches};
 use crate::scheduler::{Command, Event, Scheduler};
-use crate::store::{Cancel, JobId, JobState, MemoryStore, Store};
+use crate::store::{
+    self, Cancel, JobId, JobState, Leases, MemoryStore, Store, StoreError, StoreUrl,
+};
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 /// What the scheduler, the runs and the handles share.
 pub(crate) struct Shared {
@@ -32,6 +34,14 @@ pub(crate) struct Shared {
     pub(crate) events: mpsc::UnboundedSender<Event>,
     /// Why the scheduler aborted a run, read by the run's record as it is dropped.
     cancel_reasons: Mutex<HashMap<RunId, String>>,
+    /// The same for enqueued jobs: a database's job ids and this process's run ids are counted
+    /// apart, so they may meet.
+    job_cancel_reasons: Mutex<HashMap<JobId, String>>,
+    /// The store's database is failing: logged once when it starts and once when it ends.
+    store_down: AtomicBool,
+    /// Store writes retried in the background, which shutdown waits for.
+    writes: AtomicUsize,
+    writes_settled: Notify,
     /// Run ids and job ids come from one counter, so that an enqueued job's run can use its
     /// job's number as its run id.
     run_ids: AtomicU64,
@@ -71,6 +81,7 @@ impl Shared {
         let mut catalog = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
         catalog.insert(Arc::clone(&spec.name), listed);
         self.catalog_version.fetch_add(1, Ordering::AcqRel);
+        self.store.serve(catalog.keys().cloned().collect());
     }
 
     /// The scheduler slot of the job `name` names, in full or by the last parts of its name.
@@ -90,6 +101,7 @@ impl Shared {
         let mut catalog = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
         catalog.remove(job);
         self.catalog_version.fetch_add(1, Ordering::AcqRel);
+        self.store.serve(catalog.keys().cloned().collect());
     }
 
     /// Asks the scheduler to wake `queue`'s workers at `at`.
@@ -116,6 +128,89 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         reasons.remove(&run)
+    }
+
+    pub(crate) fn set_job_cancel_reason(&self, job: JobId, reason: String) {
+        let mut reasons = self
+            .job_cancel_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        reasons.insert(job, reason);
+    }
+
+    pub(crate) fn take_job_cancel_reason(&self, job: JobId) -> Option<String> {
+        let mut reasons = self
+            .job_cancel_reasons
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        reasons.remove(&job)
+    }
+
+    /// Notes a failed store operation; logs only the first of an outage.
+    pub(crate) fn store_failed(&self, what: &str, error: &StoreError) {
+        if !self.store_down.swap(true, Ordering::AcqRel) {
+            tracing::error!(
+                ?error,
+                "the job store's database failed while {what}; retrying with backoff, and nothing is lost meanwhile: running jobs go on and their ends are written when it answers again"
+            );
+        }
+    }
+
+    /// Notes a store operation that succeeded; logs the end of an outage.
+    pub(crate) fn store_recovered(&self) {
+        if self.store_down.load(Ordering::Acquire) && self.store_down.swap(false, Ordering::AcqRel)
+        {
+            tracing::info!("the job store's database answers again");
+        }
+    }
+
+    /// Runs `write` in the background until the store takes it, retrying with backoff while the
+    /// database fails; shutdown waits for it (see [`Shared::writes_settled`]).
+    pub(crate) fn write<F, W>(self: &Arc<Self>, what: &'static str, write: W)
+    where
+        W: Fn() -> F + Send + 'static,
+        F: Future<Output = Result<(), StoreError>> + Send,
+    {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        let shared = Arc::clone(self);
+        self.tokio.spawn(async move {
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match write().await {
+                    Ok(()) => {
+                        shared.store_recovered();
+                        break;
+                    }
+                    Err(error) => {
+                        shared.store_failed(what, &error);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+            if shared.writes.fetch_sub(1, Ordering::AcqRel) == 1 {
+                shared.writes_settled.notify_waiters();
+            }
+        });
+    }
+
+    /// Waits until no background write is left, or `limit` has passed.
+    pub(crate) async fn writes_settled(&self, limit: Duration) {
+        let settled = async {
+            loop {
+                let notified = self.writes_settled.notified();
+                if self.writes.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        if tokio::time::timeout(limit, settled).await.is_err() {
+            tracing::warn!(
+                writes = self.writes.load(Ordering::Acquire),
+                "stopped with store writes still failing: the claims they would have ended expire with this process's lease, and another process runs them again"
+            );
+        }
     }
 }
 
@@ -160,6 +255,8 @@ pub struct Builder {
     queue_limits: HashMap<String, usize>,
     default_queue_limit: usize,
     max_pending: usize,
+    store: Option<String>,
+    leases: Leases,
 }
 
 impl Builder {
@@ -244,14 +341,52 @@ impl Builder {
         self
     }
 
+    /// Where enqueued jobs wait and ticks are claimed: `"sqlite://path/to/jobs.db"` (feature
+    /// `sqlite`: durable on one machine, shared by the processes that open the file),
+    /// `"postgres://user@host/database"` (feature `postgres`: a cluster of processes on many
+    /// machines), or `"memory://"`.
+    ///
+    /// Without it, `JOBS_DATABASE_URL` is read, and without that the store is in memory. The
+    /// database is connected and its schema migrated when the runtime starts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), jobs_runtime::Error> {
+    /// let runtime = jobs_runtime::Runtime::builder().store("memory://").build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn store(mut self, url: impl Into<String>) -> Self {
+        self.store = Some(url.into());
+        self
+    }
+
+    /// How long a durable store's claim on a job or a tick holds without this process's
+    /// heartbeat (default 10 s; it beats three times per lease). When a process dies, its
+    /// claims pass to the others this long after its last heartbeat. A longer lease tolerates
+    /// longer database outages and clock skew between processes; a shorter one retries the
+    /// work of a dead process sooner.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.leases.lease = lease.max(Duration::from_millis(300));
+        self
+    }
+
+    /// How often a durable store is asked for jobs that other processes enqueued (default 1 s).
+    pub fn poll_interval(mut self, every: Duration) -> Self {
+        self.leases.poll = every.max(Duration::from_millis(10));
+        self
+    }
+
     /// Checks the configuration against the registered jobs.
     ///
     /// # Errors
     ///
     /// [`Error::MissingState`] when a job takes a `State<T>` that [`Builder::state`] was not
     /// given; [`Error::DuplicateJob`] when two jobs share a name; [`Error::UnknownJob`] when
-    /// `only` or `exclude` names no registered job.
+    /// `only` or `exclude` names no registered job; [`Error::StoreUrl`] when the store's URL
+    /// (given, or from `JOBS_DATABASE_URL`) is not one this build can open.
     pub fn build(self) -> Result<Runtime, Error> {
+        let store = StoreUrl::choose(self.store.as_deref())?;
         let mut specs = Vec::new();
         let mut queues = HashMap::new();
         if self.registered {
@@ -311,6 +446,8 @@ impl Builder {
             queue_limits: self.queue_limits,
             default_queue_limit: self.default_queue_limit,
             max_pending: self.max_pending,
+            store,
+            leases: self.leases,
         })
     }
 }
@@ -352,6 +489,8 @@ pub struct Runtime {
     queue_limits: HashMap<String, usize>,
     default_queue_limit: usize,
     max_pending: usize,
+    store: StoreUrl,
+    leases: Leases,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -382,6 +521,11 @@ impl Runtime {
             queue_limits: HashMap::new(),
             default_queue_limit: queue::DEFAULT_LIMIT,
             max_pending: 1_000_000,
+            store: None,
+            leases: Leases {
+                lease: Duration::from_secs(10),
+                poll: Duration::from_secs(1),
+            },
         }
     }
 
@@ -392,16 +536,17 @@ impl Runtime {
     ///
     /// # Errors
     ///
-    /// None yet; durable stores will report connection errors here.
-    #[allow(
-        clippy::unused_async,
-        reason = "durable stores will connect here; callers already await"
-    )]
+    /// [`Error::Database`] when a durable store's database cannot be reached or migrated;
+    /// [`Error::SchemaTooNew`] when a newer release has migrated it.
     pub async fn start(self) -> Result<Handle, Error> {
         let (commands, receiver) = mpsc::unbounded_channel();
         let (events, events_receiver) = mpsc::unbounded_channel();
         // Ended jobs answer `job_state` for as long as a job's history keeps its records.
         let keep_finished = self.history_limit.max(10_000);
+        let store = store::open(&self.store, self.leases, || {
+            MemoryStore::new(self.max_pending, keep_finished)
+        })
+        .await?;
         let shared = Arc::new(Shared {
             history: History::new(self.history_limit),
             states: self.states,
@@ -411,23 +556,45 @@ impl Runtime {
             stopped: watch::Sender::new(false),
             events,
             cancel_reasons: Mutex::default(),
+            job_cancel_reasons: Mutex::default(),
+            store_down: AtomicBool::new(false),
+            writes: AtomicUsize::new(0),
+            writes_settled: Notify::new(),
             run_ids: AtomicU64::new(0),
-            store: Arc::new(MemoryStore::new(self.max_pending, keep_finished)),
+            store,
             queues: Queues::new(self.queue_limits, self.default_queue_limit),
             catalog: RwLock::default(),
             catalog_version: AtomicU64::new(0),
             tokio: tokio::runtime::Handle::current(),
         });
+        // Read before the first heartbeat moves it to now.
+        let seen = shared.store.seen().await?;
         let scheduler = Scheduler::new(
             self.specs,
+            &seen,
             Arc::clone(&shared),
             receiver,
             events_receiver,
             self.shutdown_timeout,
         );
+        let upkeep = shared.store.durable().then(|| {
+            let (finish, finished) = oneshot::channel();
+            let task = tokio::spawn(crate::upkeep::run(
+                Arc::clone(&shared),
+                self.leases,
+                finished,
+            ));
+            (finish, task)
+        });
         let stopped = Arc::clone(&shared);
         tokio::spawn(async move {
             scheduler.run().await;
+            // The last heartbeat records up to when this process ran its jobs: stopped only
+            // once it is written.
+            if let Some((finish, task)) = upkeep {
+                let _ = finish.send(());
+                let _ = task.await;
+            }
             stopped.stopped.send_replace(true);
         });
         crate::enqueue::register(&shared);
@@ -722,7 +889,7 @@ impl Handle {
                     .cancel(&self.shared, id, reason);
                 Ok(())
             }
-            Cancel::Finished(JobState::Cancelled) => Ok(()),
+            Cancel::Requested | Cancel::Finished(JobState::Cancelled) => Ok(()),
             Cancel::Finished(state) => Err(Error::AlreadyFinished { id, state }),
         }
     }

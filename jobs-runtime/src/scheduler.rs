@@ -5,9 +5,9 @@
 //! report back through an unbounded channel (a full channel would have to drop or block).
 
 use crate::context::RunId;
-use crate::executor::{self, Run};
+use crate::executor::{self, Run, Tick};
 use crate::history::{JobHistory, SkipReason};
-use crate::job::{random_below, Job, JobSpec, Overlap};
+use crate::job::{random_below, CatchUp, Job, JobSpec, Overlap};
 use crate::queue::Queues;
 use crate::runtime::{JobStatus, Shared};
 use crate::timer::Deadline;
@@ -34,6 +34,12 @@ pub(crate) enum Event {
     /// A job of the queue waits for this instant (a delay, or a retry's backoff): wake the
     /// queue's workers then.
     WakeQueue(Arc<str>, DateTime<Utc>),
+    /// A durable store's heartbeat took over this tick from a process that died before it
+    /// finished: it now runs here.
+    TakenOver {
+        job: Arc<str>,
+        scheduled_at: DateTime<Utc>,
+    },
 }
 
 pub(crate) enum Command {
@@ -58,6 +64,8 @@ struct Slot {
     queued: VecDeque<DateTime<Utc>>,
     /// Bumped on reschedule, so that timer entries of the old schedule are ignored.
     generation: u64,
+    /// The last tick run by the `catch_up` policy: a run of a tick up to it is a catch-up.
+    caught_up_to: Option<DateTime<Utc>>,
 }
 
 struct Running {
@@ -101,8 +109,10 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
+    /// `seen`: up to when some process ran each job, from a durable store (else empty).
     pub(crate) fn new(
         specs: Vec<JobSpec>,
+        seen: &HashMap<String, DateTime<Utc>>,
         shared: Arc<Shared>,
         commands: mpsc::UnboundedReceiver<Command>,
         events: mpsc::UnboundedReceiver<Event>,
@@ -122,9 +132,86 @@ impl Scheduler {
         let now = scheduler.shared.clock.now();
         let mut plans = PlanCache::default();
         for spec in specs {
-            scheduler.insert(spec, now, &mut plans);
+            let index = scheduler.insert(spec, now, &mut plans);
+            let name = scheduler.slots[index]
+                .as_ref()
+                .map(|slot| Arc::clone(&slot.spec.name));
+            if let Some(from) = name.and_then(|name| seen.get(&*name)) {
+                scheduler.catch_up(index, *from, now);
+            }
         }
         scheduler
+    }
+
+    /// Deals with the ticks of a job in `(seen, now]`, which no process ran because none was
+    /// running (a durable store knows `seen`): per the job's `catch_up` policy, the latest or
+    /// every one within the window runs now, and the rest are recorded as missed. A tick that
+    /// another process starting at the same time also catches up is claimed by one of them.
+    fn catch_up(&mut self, index: usize, seen: DateTime<Utc>, now: DateTime<Utc>) {
+        /// Beyond this many missed ticks, the rest are counted, not recorded one by one.
+        const RECORDED: usize = 100;
+        let Some(slot) = self.slots[index].as_mut() else {
+            return;
+        };
+        let Some(schedule) = slot.schedule.clone() else {
+            return;
+        };
+        let options = &slot.spec.options;
+        let mut missed = VecDeque::new();
+        let mut dropped = 0_u64;
+        for tick in schedule.after(seen).take_while(|&tick| tick <= now) {
+            missed.push_back(tick);
+            // Only the newest can run; the window is at most what they span.
+            if missed.len() > RECORDED.max(1) {
+                missed.pop_front();
+                dropped += 1;
+            }
+        }
+        let Some(&latest) = missed.back() else {
+            return;
+        };
+        let period = schedule
+            .next_after(latest)
+            .and_then(|next| (next - latest).to_std().ok())
+            .unwrap_or(Duration::from_secs(3600));
+        let window = options
+            .catch_up_window
+            .unwrap_or_else(|| period.min(Duration::from_secs(3600)));
+        let oldest_run = now - window;
+        let run: Vec<DateTime<Utc>> = match options.catch_up {
+            CatchUp::None => Vec::new(),
+            CatchUp::Latest => missed
+                .iter()
+                .rev()
+                .take(1)
+                .copied()
+                .filter(|&tick| tick >= oldest_run)
+                .collect(),
+            CatchUp::All => missed
+                .iter()
+                .copied()
+                .filter(|&tick| tick >= oldest_run)
+                .collect(),
+        };
+        let total = dropped + missed.len() as u64;
+        tracing::info!(
+            job = %slot.spec.name,
+            %seen,
+            missed = total,
+            catching_up = run.len(),
+            policy = ?options.catch_up,
+            window = %jobs_schedule::format_duration(window),
+            "ticks were missed while no process ran"
+        );
+        for &tick in missed.iter().filter(|tick| !run.contains(tick)) {
+            slot.history.skipped(tick, SkipReason::Missed);
+        }
+        let Some((&first, rest)) = run.split_first() else {
+            return;
+        };
+        slot.caught_up_to = run.last().copied();
+        slot.queued.extend(rest);
+        self.start(index, first, first, Tick::Claim);
     }
 
     pub(crate) async fn run(mut self) {
@@ -179,6 +266,7 @@ impl Scheduler {
             running: Vec::new(),
             queued: VecDeque::new(),
             generation: 0,
+            caught_up_to: None,
         }));
         self.plan(slot, now, now, plans);
         slot
@@ -254,7 +342,7 @@ impl Scheduler {
                 Overlap::Allow => {}
             }
         }
-        self.start(index, scheduled_at, intended_at);
+        self.start(index, scheduled_at, intended_at, Tick::Claim);
     }
 
     fn start(
@@ -262,6 +350,7 @@ impl Scheduler {
         index: usize,
         scheduled_at: DateTime<Utc>,
         intended_at: DateTime<Utc>,
+        tick: Tick,
     ) -> RunId {
         let run_id = self.shared.next_run_id();
         let Some(slot) = self.slots[index].as_mut() else {
@@ -274,6 +363,8 @@ impl Scheduler {
             id: run_id,
             scheduled_at,
             intended_at,
+            tick,
+            catch_up: slot.caught_up_to.is_some_and(|last| scheduled_at <= last),
             shared: Arc::clone(&self.shared),
         }));
         slot.running.push(Running {
@@ -355,7 +446,44 @@ impl Scheduler {
                 self.queue_armed.insert(Arc::clone(&queue), at);
                 self.queue_timers.entry(deadline).or_default().push(queue);
             }
+            Event::TakenOver { job, scheduled_at } => self.take_over(&job, scheduled_at),
         }
+    }
+
+    /// Runs a tick taken over from a process that died while it ran: it was claimed already, so
+    /// it runs now, unless the job is paused, or running here under `overlap = "skip"`, which
+    /// record it as skipped.
+    fn take_over(&mut self, job: &Arc<str>, scheduled_at: DateTime<Utc>) {
+        let stopping = self.shared.stopping.load(Ordering::Acquire);
+        let slot = self
+            .shared
+            .slot_of(job)
+            .and_then(|index| Some((index, self.slots[index].as_ref()?)));
+        let skip = match slot {
+            None => None,
+            Some(_) if stopping => None,
+            Some((_, slot)) if slot.paused => Some(SkipReason::Paused),
+            Some((_, slot))
+                if !slot.running.is_empty() && slot.spec.options.overlap == Overlap::Skip =>
+            {
+                Some(SkipReason::Overlap)
+            }
+            Some((index, _)) => {
+                self.start(index, scheduled_at, scheduled_at, Tick::Held);
+                return;
+            }
+        };
+        if let (Some(reason), Some((_, slot))) = (skip, slot) {
+            slot.history.skipped(scheduled_at, reason);
+        }
+        // Stopping, or no longer here: released for another process; skipped: finished.
+        let released = skip.is_none();
+        let shared = Arc::clone(&self.shared);
+        let job = Arc::clone(job);
+        self.shared.write("handing back a tick", move || {
+            let (shared, job) = (Arc::clone(&shared), Arc::clone(&job));
+            async move { shared.store.finish_tick(&job, scheduled_at, released).await }
+        });
     }
 
     /// Wakes the workers of every queue whose timer is due.
@@ -387,7 +515,7 @@ impl Scheduler {
         slot.running.retain(|running| running.run_id != run_id);
         if slot.running.is_empty() && !self.shared.stopping.load(Ordering::Acquire) {
             if let Some(scheduled_at) = slot.queued.pop_front() {
-                self.start(index, scheduled_at, scheduled_at);
+                self.start(index, scheduled_at, scheduled_at, Tick::Claim);
             }
         }
     }
@@ -411,7 +539,7 @@ impl Scheduler {
                             job: slot.spec.name.to_string(),
                         });
                     }
-                    Ok(self.start(index, now, now))
+                    Ok(self.start(index, now, now, Tick::Local))
                 });
                 let _ = reply.send(result);
             }
@@ -535,6 +663,8 @@ impl Scheduler {
                 () = &mut tick, if next.is_some() => self.skip_due_ticks(),
             }
         }
+        // The ends of ticks still being written; past a lease they would be moot.
+        self.shared.writes_settled(Duration::from_secs(10)).await;
         tracing::info!("job runtime stopped");
     }
 

@@ -28,7 +28,7 @@
 //! # Ok::<(), jobs_runtime::Error>(())
 //! ```
 
-use crate::context::{RunId, States};
+use crate::context::{Origin, RunId, States};
 use crate::{Builder, Clock, Error, JobContext, Outcome, RunRecord, SkipReason};
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, OnceLock};
@@ -67,7 +67,7 @@ pub fn context(job: &str, scheduled_at: DateTime<Utc>) -> JobContext {
         scheduled_at,
         receiver,
         Arc::new(States::default()),
-        None,
+        Origin::Tick { catch_up: false },
     )
 }
 

@@ -6,7 +6,7 @@
 //! about jobs with nothing to await, such as `heartbeat`: they must be `async` for `#[job]`.
 #![deny(clippy::pedantic)]
 
-use jobs_runtime::__private::{inventory, JobDef, Overlap, ScheduleDef, States};
+use jobs_runtime::__private::{inventory, CatchUp, JobDef, Overlap, ScheduleDef, States};
 use jobs_runtime::{job, Failure, JobContext, State};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -35,6 +35,8 @@ async fn cleanup(db: State<Db>, ctx: JobContext) -> anyhow::Result<()> {
     backoff_max = "1m",
     timeout = "1h30m",
     overlap = "replace",
+    catch_up = "all",
+    catch_up_window = "6h",
     name = "reports::weekday",
     on_failure = "alert"
 )]
@@ -42,7 +44,7 @@ async fn weekday_report(_ctx: JobContext) -> Result<(), std::io::Error> {
     Ok(())
 }
 
-#[job(every = "1m30s", overlap = "queue")]
+#[job(every = "1m30s", overlap = "queue", catch_up = "none")]
 async fn heartbeat() {}
 
 #[job]
@@ -110,6 +112,8 @@ fn registers_a_cron_job_with_the_defaults() {
     assert_eq!(def.timeout_ms, None);
     assert_eq!(def.jitter_ms, None);
     assert_eq!(def.overlap, Overlap::Skip);
+    assert_eq!(def.catch_up, CatchUp::Latest);
+    assert_eq!(def.catch_up_window_ms, None);
     assert!(def.on_failure.is_none());
 }
 
@@ -133,6 +137,8 @@ fn registers_every_argument() {
     assert_eq!(def.backoff_max_ms, 60_000);
     assert_eq!(def.timeout_ms, Some(5_400_000));
     assert_eq!(def.overlap, Overlap::Replace);
+    assert_eq!(def.catch_up, CatchUp::All);
+    assert_eq!(def.catch_up_window_ms, Some(21_600_000));
     assert!(def.on_failure.is_some());
 }
 
@@ -145,6 +151,7 @@ fn registers_intervals_and_on_demand_jobs() {
         def.schedule
     );
     assert_eq!(def.overlap, Overlap::Queue);
+    assert_eq!(def.catch_up, CatchUp::None);
     let def = self::def(&named("on_demand"));
     assert!(
         matches!(def.schedule, ScheduleDef::OnDemand),

@@ -381,7 +381,8 @@ impl Inner {
                 error,
                 retry_at: None,
             } => JobState::Failed { error },
-            Completion::Cancelled => JobState::Cancelled,
+            // Nothing outlives this process, so no other process could take a released job.
+            Completion::Cancelled | Completion::Released => JobState::Cancelled,
         };
         row.state = state;
         self.finish(id, keep_finished);

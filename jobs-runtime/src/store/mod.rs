@@ -1,14 +1,26 @@
-//! The seam between the runtime and where on-demand jobs wait: the [`Store`] trait, the types it
-//! speaks, and its implementations (memory today; SQLite and PostgreSQL implement the same trait).
+//! The seam between the runtime and where on-demand jobs wait and ticks are claimed: the
+//! [`Store`] trait, the types it speaks, and its implementations (memory; SQLite and PostgreSQL
+//! behind their features).
 //!
 //! The executor and the queue workers know only this trait, so a durable store changes where jobs
 //! live without changing how they run.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod batch;
 mod memory;
+mod open;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod sql;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 pub(crate) use memory::MemoryStore;
+pub(crate) use open::{open, Leases, StoreUrl};
 
 use chrono::{DateTime, Utc};
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -84,6 +96,9 @@ pub enum JobState {
 /// A job to enqueue, with everything a store keeps about it.
 #[derive(Clone, Debug)]
 pub(crate) struct NewJob {
+    /// The id the runtime drew from its counter of run ids: the memory store keeps it; a
+    /// database answers [`Enqueued::New`] with the id its own sequence gives, unique across
+    /// processes.
     pub(crate) id: JobId,
     pub(crate) job: Arc<str>,
     pub(crate) queue: Arc<str>,
@@ -139,6 +154,9 @@ pub(crate) enum Completion {
     },
     /// Stopped while it ran; the reason is in the run's history record.
     Cancelled,
+    /// Stopped by a shutdown before it ended: waiting again, for another process to run at once.
+    /// The interrupted attempt does not count.
+    Released,
 }
 
 /// What `cancel` found.
@@ -154,9 +172,16 @@ pub(crate) enum Cancel {
         started_at: Option<DateTime<Utc>>,
         error: Option<String>,
     },
-    /// It is running in `queue`: the runtime must stop the attempt, which completes it as
-    /// cancelled.
+    /// It is running in `queue` of this process: the runtime must stop the attempt, which
+    /// completes it as cancelled.
     Running { queue: Arc<str> },
+    /// It is running in another process, which is asked to stop it (its next heartbeat sees
+    /// the request).
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres")),
+        allow(dead_code, reason = "only a database store has other processes")
+    )]
+    Requested,
     /// It had already ended so.
     Finished(JobState),
 }
@@ -168,6 +193,40 @@ pub(crate) enum StoreError {
     Full { limit: usize },
     /// No job has this id (or it ended so long ago that it was forgotten).
     UnknownId(JobId),
+    /// The database failed or could not be reached: the operation did not happen and may be
+    /// tried again.
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres")),
+        allow(dead_code, reason = "only a database store has a database")
+    )]
+    Database(Arc<str>),
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(error.to_string().into())
+    }
+}
+
+/// What a durable store's heartbeat found.
+#[derive(Debug, Default)]
+pub(crate) struct Heartbeat {
+    /// Queues that got jobs back from a process whose lease expired: wake them.
+    pub(crate) reclaimed: Vec<Arc<str>>,
+    /// Ticks that a stopped process claimed and never finished: this process now holds them and
+    /// runs them.
+    pub(crate) ticks: Vec<(Arc<str>, DateTime<Utc>)>,
+    /// Jobs this process runs that another process asked to cancel.
+    pub(crate) cancel: Vec<(JobId, Arc<str>)>,
+}
+
+/// The waiting jobs of one queue, as a durable store's poll sees them.
+#[derive(Debug)]
+pub(crate) struct Waiting {
+    pub(crate) queue: Arc<str>,
+    /// The earliest instant one of them is due.
+    pub(crate) next_at: DateTime<Utc>,
 }
 
 pub(crate) type StoreFuture<'a, T> =
@@ -205,6 +264,46 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// How many jobs wait (pending or scheduled), over every queue.
     fn waiting(&self) -> StoreFuture<'_, usize>;
 
-    /// Whether jobs outlive the process.
+    /// Whether jobs outlive the process. Only a durable store is asked for the rest below.
     fn durable(&self) -> bool;
+
+    /// Claims the tick of `job` at `scheduled_at` for this process: `false` when another process
+    /// has claimed it. The claim is held by this process's lease until [`Store::finish_tick`].
+    fn claim_tick(&self, _job: &Arc<str>, _scheduled_at: DateTime<Utc>) -> StoreFuture<'_, bool> {
+        Box::pin(async { Ok(true) })
+    }
+
+    /// The run of a claimed tick ended; `released` when a shutdown stopped it, so that another
+    /// process runs it again at once.
+    fn finish_tick(
+        &self,
+        _job: &Arc<str>,
+        _scheduled_at: DateTime<Utc>,
+        _released: bool,
+    ) -> StoreFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The jobs this process runs, whenever they change: a durable store claims only their
+    /// jobs and ticks, since other processes of the cluster may run other code.
+    fn serve(&self, _jobs: Vec<Arc<str>>) {}
+
+    /// Up to when some process ran each job, as heartbeats recorded it: the ticks after that
+    /// instant were missed while no process ran. Asked once, before this process's first
+    /// heartbeat.
+    fn seen(&self) -> StoreFuture<'_, HashMap<String, DateTime<Utc>>> {
+        Box::pin(async { Ok(HashMap::new()) })
+    }
+
+    /// Renews the leases of this process's jobs and ticks, records that its jobs ran until
+    /// `now`, and takes back the leases of processes that let theirs expire.
+    fn heartbeat(&self, _now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
+        Box::pin(async { Ok(Heartbeat::default()) })
+    }
+
+    /// The queues with waiting jobs this process runs, and when each is next due: jobs
+    /// enqueued by other processes are found so.
+    fn poll(&self) -> StoreFuture<'_, Vec<Waiting>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }

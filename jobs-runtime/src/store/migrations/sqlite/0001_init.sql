@@ -1,0 +1,62 @@
+-- Instants are microseconds since the Unix epoch, UTC: compared and sorted as integers.
+-- Enqueued jobs: one row per job, through all its attempts.
+CREATE TABLE jobs_jobs (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    job              TEXT NOT NULL,
+    queue            TEXT NOT NULL,
+    priority         INTEGER NOT NULL,
+    -- The payload parameters as a JSON object.
+    payload          TEXT NOT NULL,
+    state            TEXT NOT NULL
+        CHECK (state IN ('waiting', 'running', 'succeeded', 'failed', 'cancelled')),
+    -- When it may next be claimed: its delay, `at`, or a retry's backoff.
+    run_at           INTEGER NOT NULL,
+    -- When it was first due: lateness is measured from here, retries keep it.
+    due_at           INTEGER NOT NULL,
+    enqueued_at      INTEGER NOT NULL,
+    -- Attempts started, counting the running one.
+    attempt          INTEGER NOT NULL DEFAULT 0,
+    started_at       INTEGER,
+    finished_at      INTEGER,
+    error            TEXT,
+    unique_key       TEXT,
+    -- The process running it, and until when its lease holds unless its heartbeat renews it.
+    owner            TEXT,
+    lease_until      INTEGER,
+    -- Another process asked the owner to stop it.
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+
+-- The claim: due jobs of a queue, highest priority first, then in the order they became due.
+CREATE INDEX jobs_jobs_due ON jobs_jobs (queue, priority DESC, run_at, id)
+    WHERE state = 'waiting';
+-- A unique key is held while its job waits or runs.
+CREATE UNIQUE INDEX jobs_jobs_unique ON jobs_jobs (job, unique_key)
+    WHERE unique_key IS NOT NULL AND state IN ('waiting', 'running');
+-- The heartbeat: leases to renew (by owner) and to take back (expired).
+CREATE INDEX jobs_jobs_owner ON jobs_jobs (owner) WHERE state = 'running';
+CREATE INDEX jobs_jobs_lease ON jobs_jobs (lease_until) WHERE state = 'running';
+-- Pruning of ended jobs.
+CREATE INDEX jobs_jobs_finished ON jobs_jobs (finished_at) WHERE finished_at IS NOT NULL;
+
+-- Claimed ticks of scheduled jobs: the primary key makes each tick run exactly once across
+-- every process; a tick whose owner stopped before it finished is taken over when its lease
+-- expires.
+CREATE TABLE jobs_ticks (
+    job          TEXT NOT NULL,
+    scheduled_at INTEGER NOT NULL,
+    owner        TEXT,
+    claimed_at   INTEGER NOT NULL,
+    lease_until  INTEGER,
+    finished_at  INTEGER,
+    PRIMARY KEY (job, scheduled_at)
+);
+
+CREATE INDEX jobs_ticks_unfinished ON jobs_ticks (lease_until) WHERE finished_at IS NULL;
+
+-- Scheduled jobs as the cluster knows them: up to when some process ran each (renewed by every
+-- heartbeat), so that a process starting after all were down knows which ticks nobody ran.
+CREATE TABLE jobs_schedules (
+    job        TEXT PRIMARY KEY,
+    seen_until INTEGER NOT NULL
+);

@@ -1,0 +1,608 @@
+//! The PostgreSQL store: a cluster of processes on many machines shares its jobs and ticks.
+//!
+//! Jobs are claimed with `FOR UPDATE SKIP LOCKED`, so processes never wait for each other's
+//! claims; a tick is claimed by inserting its `(job, scheduled_at)` row, which only one process
+//! can. Every claim carries a lease that the owner's heartbeat renews; a process that stops
+//! renewing loses its claims to the others. Every value is a bound parameter.
+
+use super::batch::{Batcher, Flush};
+use super::open::{owner, redact, Leases};
+use super::sql::{completion_row, db_id, in_queue_order, job_id, job_state, Served};
+use super::{
+    Cancel, Claim, Claimed, Completion, Enqueued, Heartbeat, JobId, JobState, NewJob, Store,
+    StoreError, StoreFuture, Waiting,
+};
+use crate::Error;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, Row};
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The migrations, in order; a version is never edited once released, only added to.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_init.sql"))];
+
+/// The key of the advisory lock under which migrations run: "jobs" in ASCII.
+const MIGRATION_LOCK: i64 = 0x6a6f_6273;
+
+/// The instants of one tick, to the microsecond PostgreSQL keeps.
+type TickKey = (Arc<str>, i64);
+
+pub(crate) struct PostgresStore {
+    pool: PgPool,
+    owner: Arc<str>,
+    leases: Leases,
+    /// The jobs this process runs; see [`Store::serve`].
+    jobs: Served,
+    ticks: Batcher<TickKey, bool>,
+    finished: Batcher<(TickKey, bool), ()>,
+}
+
+impl PostgresStore {
+    pub(crate) async fn open(url: &str, leases: Leases) -> Result<Self, Error> {
+        let unreachable = |error: sqlx::Error| Error::Database {
+            reason: format!("cannot connect to {}: {error}", redact(url)),
+        };
+        let options = PgConnectOptions::from_str(url).map_err(unreachable)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(unreachable)?;
+        migrate(&pool).await?;
+        let owner: Arc<str> = owner().into();
+        let ticks = {
+            let (pool, owner) = (pool.clone(), Arc::clone(&owner));
+            let flush: Flush<TickKey, bool> = Box::new(move |batch| {
+                let (pool, owner) = (pool.clone(), Arc::clone(&owner));
+                Box::pin(async move { claim_ticks(&pool, &owner, leases, batch).await })
+            });
+            Batcher::new(flush)
+        };
+        let finished = {
+            let pool = pool.clone();
+            let flush: Flush<(TickKey, bool), ()> = Box::new(move |batch| {
+                let pool = pool.clone();
+                Box::pin(async move { finish_ticks(&pool, batch).await })
+            });
+            Batcher::new(flush)
+        };
+        Ok(Self {
+            pool,
+            owner,
+            leases,
+            jobs: Served::default(),
+            ticks,
+            finished,
+        })
+    }
+
+    fn served(&self) -> Vec<String> {
+        self.jobs.names().iter().map(ToString::to_string).collect()
+    }
+
+    fn lease_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + self.leases.lease
+    }
+
+    async fn enqueue_now(&self, job: NewJob) -> Result<Enqueued, StoreError> {
+        loop {
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at, unique_key)
+                 VALUES ($1, $2, $3, $4, 'waiting', $5, $5, $6, $7)
+                 ON CONFLICT (job, unique_key) WHERE unique_key IS NOT NULL AND state IN ('waiting', 'running')
+                 DO NOTHING
+                 RETURNING id",
+            )
+            .bind(&*job.job)
+            .bind(&*job.queue)
+            .bind(job.priority)
+            .bind(&*job.payload)
+            .bind(job.run_at)
+            .bind(job.enqueued_at)
+            .bind(job.unique.as_deref())
+            .fetch_optional(&self.pool)
+            .await
+            ?;
+            if let Some(id) = inserted {
+                return Ok(Enqueued::New(job_id(id)));
+            }
+            let existing: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM jobs_jobs
+                 WHERE job = $1 AND unique_key = $2 AND state IN ('waiting', 'running')",
+            )
+            .bind(&*job.job)
+            .bind(job.unique.as_deref())
+            .fetch_optional(&self.pool)
+            .await?;
+            // None: the holder ended between the two statements, so the key is free again.
+            if let Some(id) = existing {
+                return Ok(Enqueued::Existing(job_id(id)));
+            }
+        }
+    }
+
+    async fn complete(
+        &self,
+        completed: &[(JobId, Completion)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut ids = Vec::with_capacity(completed.len());
+        let mut states = Vec::with_capacity(completed.len());
+        let mut errors = Vec::with_capacity(completed.len());
+        let mut run_ats = Vec::with_capacity(completed.len());
+        for (id, completion) in completed {
+            let (state, error, run_at) = completion_row(completion, now);
+            ids.push(db_id(*id));
+            states.push(state);
+            errors.push(error);
+            run_ats.push(run_at);
+        }
+        // Only rows this process still holds: a job whose lease was lost belongs to whoever took
+        // it over.
+        sqlx::query(
+            "UPDATE jobs_jobs AS j SET
+                 state = CASE c.state WHEN 'released' THEN 'waiting' ELSE c.state END,
+                 attempt = CASE c.state WHEN 'released' THEN j.attempt - 1 ELSE j.attempt END,
+                 run_at = COALESCE(c.run_at, j.run_at),
+                 error = COALESCE(c.error, j.error),
+                 finished_at = CASE WHEN c.state IN ('succeeded', 'failed', 'cancelled') THEN $2 END,
+                 owner = NULL,
+                 lease_until = NULL
+             FROM UNNEST($3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TIMESTAMPTZ[])
+                 AS c(id, state, error, run_at)
+             WHERE j.id = c.id AND j.owner = $1 AND j.state = 'running'",
+        )
+        .bind(&*self.owner)
+        .bind(now)
+        .bind(&ids)
+        .bind(&states)
+        .bind(&errors)
+        .bind(&run_ats)
+        .execute(&self.pool)
+        .await
+        ?;
+        Ok(())
+    }
+
+    async fn claim_now(
+        &self,
+        queue: &str,
+        limit: usize,
+        now: DateTime<Utc>,
+        completed: &mut Vec<(JobId, Completion)>,
+    ) -> Result<Claim, StoreError> {
+        if !completed.is_empty() {
+            self.complete(completed, now).await?;
+            completed.clear();
+        }
+        if limit == 0 {
+            return Ok(Claim::default());
+        }
+        let rows = sqlx::query(
+            "WITH picked AS (
+                 SELECT id FROM jobs_jobs
+                 WHERE state = 'waiting' AND queue = $1 AND run_at <= $2 AND job = ANY($3)
+                 ORDER BY priority DESC, run_at, id
+                 LIMIT $4
+                 FOR UPDATE SKIP LOCKED
+             )
+             UPDATE jobs_jobs AS j SET
+                 state = 'running',
+                 attempt = j.attempt + 1,
+                 started_at = COALESCE(j.started_at, $2),
+                 owner = $5,
+                 lease_until = $6
+             FROM picked WHERE j.id = picked.id
+             RETURNING j.id, j.job, j.payload, j.attempt, j.due_at, j.started_at, j.priority, j.run_at",
+        )
+        .bind(queue)
+        .bind(now)
+        .bind(self.served())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(&*self.owner)
+        .bind(self.lease_until(now))
+        .fetch_all(&self.pool)
+        .await
+        ?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let claimed = (|| -> Result<_, sqlx::Error> {
+                let name: String = row.try_get(1)?;
+                let payload: String = row.try_get(2)?;
+                let order = (
+                    i64::from(row.try_get::<i16, _>(6)?),
+                    row.try_get::<DateTime<Utc>, _>(7)?.timestamp_micros(),
+                    row.try_get(0)?,
+                );
+                Ok((
+                    order,
+                    Claimed {
+                        id: job_id(row.try_get(0)?),
+                        job: self.jobs.intern(&name),
+                        payload: payload.into(),
+                        attempt: u32::try_from(row.try_get::<i32, _>(3)?).unwrap_or(1),
+                        due_at: row.try_get(4)?,
+                        started_at: row.try_get::<Option<DateTime<Utc>>, _>(5)?.unwrap_or(now),
+                    },
+                ))
+            })()?;
+            jobs.push(claimed);
+        }
+        Ok(Claim {
+            jobs: in_queue_order(jobs),
+            // The poll finds the instants of later jobs, whoever enqueued them.
+            next_at: None,
+        })
+    }
+
+    async fn cancel_now(&self, id: JobId) -> Result<Cancel, StoreError> {
+        let waiting = sqlx::query(
+            "UPDATE jobs_jobs SET state = 'cancelled', finished_at = now(), owner = NULL, lease_until = NULL
+             WHERE id = $1 AND state = 'waiting'
+             RETURNING job, payload, due_at, attempt, started_at, error",
+        )
+        .bind(db_id(id))
+        .fetch_optional(&self.pool)
+        .await
+        ?;
+        if let Some(row) = waiting {
+            return (|| -> Result<_, sqlx::Error> {
+                let name: String = row.try_get(0)?;
+                let payload: String = row.try_get(1)?;
+                Ok(Cancel::Cancelled {
+                    job: self.jobs.intern(&name),
+                    payload: payload.into(),
+                    due_at: row.try_get(2)?,
+                    attempts: u32::try_from(row.try_get::<i32, _>(3)?).unwrap_or(0),
+                    started_at: row.try_get(4)?,
+                    error: row.try_get(5)?,
+                })
+            })()
+            .map_err(StoreError::from);
+        }
+        let running = sqlx::query(
+            "UPDATE jobs_jobs SET cancel_requested = owner <> $2
+             WHERE id = $1 AND state = 'running'
+             RETURNING queue, owner = $2",
+        )
+        .bind(db_id(id))
+        .bind(&*self.owner)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = running {
+            let queue: String = row.try_get(0)?;
+            let here: bool = row.try_get(1)?;
+            return Ok(if here {
+                Cancel::Running {
+                    queue: queue.into(),
+                }
+            } else {
+                Cancel::Requested
+            });
+        }
+        match self.state_now(id, Utc::now()).await? {
+            // It changed between the statements: ask again.
+            JobState::Pending | JobState::Scheduled(_) | JobState::Running { .. } => {
+                Box::pin(self.cancel_now(id)).await
+            }
+            ended => Ok(Cancel::Finished(ended)),
+        }
+    }
+
+    async fn state_now(&self, id: JobId, now: DateTime<Utc>) -> Result<JobState, StoreError> {
+        let row = sqlx::query("SELECT state, run_at, attempt, error FROM jobs_jobs WHERE id = $1")
+            .bind(db_id(id))
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::UnknownId(id))?;
+        (|| -> Result<_, sqlx::Error> {
+            let state: String = row.try_get(0)?;
+            let run_at: DateTime<Utc> = row.try_get(1)?;
+            let attempt: i32 = row.try_get(2)?;
+            let error: Option<String> = row.try_get(3)?;
+            Ok(job_state(&state, run_at, attempt.into(), error, now))
+        })()
+        .map_err(StoreError::from)
+    }
+
+    async fn heartbeat_now(&self, now: DateTime<Utc>) -> Result<Heartbeat, StoreError> {
+        let lease_until = self.lease_until(now);
+        let mut beat = Heartbeat::default();
+        let mine = sqlx::query(
+            "UPDATE jobs_jobs SET lease_until = $2 WHERE owner = $1 AND state = 'running'
+             RETURNING id, queue, cancel_requested",
+        )
+        .bind(&*self.owner)
+        .bind(lease_until)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in mine {
+            if row.try_get::<bool, _>(2)? {
+                let queue: String = row.try_get(1)?;
+                beat.cancel.push((job_id(row.try_get(0)?), queue.into()));
+            }
+        }
+        sqlx::query(
+            "UPDATE jobs_ticks SET lease_until = $2 WHERE owner = $1 AND finished_at IS NULL",
+        )
+        .bind(&*self.owner)
+        .bind(lease_until)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "INSERT INTO jobs_schedules (job, seen_until) SELECT job, $2 FROM UNNEST($1::TEXT[]) AS job
+             ON CONFLICT (job) DO UPDATE
+             SET seen_until = GREATEST(jobs_schedules.seen_until, EXCLUDED.seen_until)",
+        )
+        .bind(self.served())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        // The owner's attempt counts: a job that kills its process cannot be retried forever.
+        let reclaimed: Vec<String> = sqlx::query_scalar(
+            "UPDATE jobs_jobs SET
+                 state = 'waiting',
+                 run_at = $1,
+                 error = 'attempt ' || attempt || ' was lost: its process (' || COALESCE(owner, '?')
+                     || ') stopped renewing its lease',
+                 owner = NULL,
+                 lease_until = NULL,
+                 cancel_requested = FALSE
+             WHERE state = 'running' AND lease_until < $1
+             RETURNING queue",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let reclaimed: HashSet<String> = reclaimed.into_iter().collect();
+        beat.reclaimed = reclaimed.into_iter().map(Into::into).collect();
+        let ticks = sqlx::query(
+            "UPDATE jobs_ticks SET owner = $1, lease_until = $2
+             WHERE finished_at IS NULL AND lease_until < $3 AND job = ANY($4)
+             RETURNING job, scheduled_at",
+        )
+        .bind(&*self.owner)
+        .bind(lease_until)
+        .bind(now)
+        .bind(self.served())
+        .fetch_all(&self.pool)
+        .await?;
+        for row in ticks {
+            let name: String = row.try_get(0)?;
+            beat.ticks.push((self.jobs.intern(&name), row.try_get(1)?));
+        }
+        Ok(beat)
+    }
+
+    async fn poll_now(&self) -> Result<Vec<Waiting>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT queue, MIN(run_at) FROM jobs_jobs
+             WHERE state = 'waiting' AND job = ANY($1)
+             GROUP BY queue",
+        )
+        .bind(self.served())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let queue: String = row.try_get(0)?;
+                Ok(Waiting {
+                    queue: queue.into(),
+                    next_at: row.try_get(1)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
+
+impl Store for PostgresStore {
+    fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
+        Box::pin(self.enqueue_now(job))
+    }
+
+    fn claim<'a>(
+        &'a self,
+        queue: &'a str,
+        limit: usize,
+        now: DateTime<Utc>,
+        completed: &'a mut Vec<(JobId, Completion)>,
+    ) -> StoreFuture<'a, Claim> {
+        Box::pin(self.claim_now(queue, limit, now, completed))
+    }
+
+    fn cancel(&self, id: JobId) -> StoreFuture<'_, Cancel> {
+        Box::pin(self.cancel_now(id))
+    }
+
+    fn state(&self, id: JobId) -> StoreFuture<'_, JobState> {
+        Box::pin(self.state_now(id, Utc::now()))
+    }
+
+    fn waiting(&self) -> StoreFuture<'_, usize> {
+        Box::pin(async {
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM jobs_jobs WHERE state = 'waiting'")
+                    .fetch_one(&self.pool)
+                    .await?;
+            Ok(usize::try_from(waiting).unwrap_or(0))
+        })
+    }
+
+    fn durable(&self) -> bool {
+        true
+    }
+
+    fn claim_tick(&self, job: &Arc<str>, scheduled_at: DateTime<Utc>) -> StoreFuture<'_, bool> {
+        let key = (Arc::clone(job), scheduled_at.timestamp_micros());
+        Box::pin(self.ticks.call(key))
+    }
+
+    fn finish_tick(
+        &self,
+        job: &Arc<str>,
+        scheduled_at: DateTime<Utc>,
+        released: bool,
+    ) -> StoreFuture<'_, ()> {
+        let key = (Arc::clone(job), scheduled_at.timestamp_micros());
+        Box::pin(self.finished.call((key, released)))
+    }
+
+    fn serve(&self, jobs: Vec<Arc<str>>) {
+        self.jobs.set(jobs);
+    }
+
+    fn seen(&self) -> StoreFuture<'_, HashMap<String, DateTime<Utc>>> {
+        Box::pin(async {
+            let rows: Vec<(String, DateTime<Utc>)> =
+                // A tick claimed later than the last heartbeat ran too: in a live cluster, the
+                // ticks since the last heartbeat were run by the others, not missed.
+                sqlx::query_as(
+                    "SELECT s.job, GREATEST(s.seen_until,
+                         (SELECT MAX(t.scheduled_at) FROM jobs_ticks t WHERE t.job = s.job))
+                     FROM jobs_schedules s",
+                )
+                    .fetch_all(&self.pool)
+                    .await?;
+            Ok(rows.into_iter().collect())
+        })
+    }
+
+    fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
+        Box::pin(self.heartbeat_now(now))
+    }
+
+    fn poll(&self) -> StoreFuture<'_, Vec<Waiting>> {
+        Box::pin(self.poll_now())
+    }
+}
+
+/// Inserts the claims of a batch of ticks; those that conflict were claimed by another process.
+async fn claim_ticks(
+    pool: &PgPool,
+    owner: &str,
+    leases: Leases,
+    batch: Vec<TickKey>,
+) -> Result<Vec<bool>, StoreError> {
+    let now = Utc::now();
+    let jobs: Vec<&str> = batch.iter().map(|(job, _)| &**job).collect();
+    let instants: Vec<DateTime<Utc>> = batch.iter().map(|&(_, at)| instant(at)).collect();
+    let won: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "INSERT INTO jobs_ticks (job, scheduled_at, owner, claimed_at, lease_until)
+         SELECT t.job, t.scheduled_at, $1, $2, $3
+         FROM UNNEST($4::TEXT[], $5::TIMESTAMPTZ[]) AS t(job, scheduled_at)
+         ON CONFLICT (job, scheduled_at) DO NOTHING
+         RETURNING job, scheduled_at",
+    )
+    .bind(owner)
+    .bind(now)
+    .bind(now + leases.lease)
+    .bind(&jobs)
+    .bind(&instants)
+    .fetch_all(pool)
+    .await?;
+    let won: HashSet<(String, i64)> = won
+        .into_iter()
+        .map(|(job, at)| (job, at.timestamp_micros()))
+        .collect();
+    Ok(batch
+        .into_iter()
+        .map(|(job, at)| won.contains(&(job.to_string(), at)))
+        .collect())
+}
+
+/// Marks a batch of ticks finished, or released for another process to take over at once.
+async fn finish_ticks(pool: &PgPool, batch: Vec<(TickKey, bool)>) -> Result<Vec<()>, StoreError> {
+    let jobs: Vec<&str> = batch.iter().map(|((job, _), _)| &**job).collect();
+    let instants: Vec<DateTime<Utc>> = batch.iter().map(|&((_, at), _)| instant(at)).collect();
+    let released: Vec<bool> = batch.iter().map(|&(_, released)| released).collect();
+    sqlx::query(
+        "UPDATE jobs_ticks AS t SET
+             finished_at = CASE WHEN f.released THEN NULL ELSE $1 END,
+             owner = CASE WHEN f.released THEN NULL ELSE t.owner END,
+             lease_until = CASE WHEN f.released THEN 'epoch'::TIMESTAMPTZ ELSE NULL END
+         FROM UNNEST($2::TEXT[], $3::TIMESTAMPTZ[], $4::BOOLEAN[]) AS f(job, scheduled_at, released)
+         WHERE t.job = f.job AND t.scheduled_at = f.scheduled_at",
+    )
+    .bind(Utc::now())
+    .bind(&jobs)
+    .bind(&instants)
+    .bind(&released)
+    .execute(pool)
+    .await?;
+    Ok(vec![(); batch.len()])
+}
+
+/// Applies the migrations this database lacks, one transaction each, under an advisory lock so
+/// that processes starting together migrate once.
+async fn migrate(pool: &PgPool) -> Result<(), Error> {
+    let failed = |error: sqlx::Error| Error::Database {
+        reason: format!("migrating the job store's schema: {error}"),
+    };
+    let mut connection = pool.acquire().await.map_err(failed)?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *connection)
+        .await
+        .map_err(failed)?;
+    let result = async {
+        // `IF NOT EXISTS` would otherwise log a notice at every start.
+        sqlx::raw_sql("SET client_min_messages TO warning")
+            .execute(&mut *connection)
+            .await
+            .map_err(failed)?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS jobs_schema (
+                 version    BIGINT PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .execute(&mut *connection)
+        .await
+        .map_err(failed)?;
+        let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM jobs_schema")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(failed)?;
+        let supported = MIGRATIONS.last().map_or(0, |&(version, _)| version);
+        if current > supported {
+            return Err(Error::SchemaTooNew {
+                found: current,
+                supported,
+            });
+        }
+        for &(version, script) in MIGRATIONS.iter().filter(|(version, _)| *version > current) {
+            let mut transaction = connection.begin().await.map_err(failed)?;
+            sqlx::raw_sql(script)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed)?;
+            sqlx::query("INSERT INTO jobs_schema (version) VALUES ($1)")
+                .bind(version)
+                .execute(&mut *transaction)
+                .await
+                .map_err(failed)?;
+            transaction.commit().await.map_err(failed)?;
+            tracing::info!(version, "job store schema migrated");
+        }
+        Ok(())
+    }
+    .await;
+    let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *connection)
+        .await;
+    if unlocked.is_err() {
+        // The lock dies with the session: close it rather than return it to the pool.
+        connection.detach();
+    }
+    result
+}
+
+fn instant(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}

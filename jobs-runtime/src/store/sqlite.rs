@@ -1,0 +1,605 @@
+//! The SQLite store: durable across restarts on one machine, and shared by the processes that
+//! open the same file.
+//!
+//! SQLite has no row locks to skip: a writer holds the whole database. Each claim is therefore
+//! one `UPDATE … RETURNING` statement, which takes the write lock, picks the due jobs and marks
+//! them running before any other process can look: the same guarantee `FOR UPDATE SKIP LOCKED`
+//! gives on PostgreSQL. Batches travel as JSON arrays read by `json_each`, so that every value
+//! is still a bound parameter. Instants are microseconds since the Unix epoch.
+
+use super::batch::{Batcher, Flush};
+use super::open::{owner, redact, Leases};
+use super::sql::{completion_row, db_id, in_queue_order, job_id, job_state, Served};
+use super::{
+    Cancel, Claim, Claimed, Completion, Enqueued, Heartbeat, JobId, JobState, NewJob, Store,
+    StoreError, StoreFuture, Waiting,
+};
+use crate::Error;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The migrations, in order; a version is never edited once released, only added to.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_init.sql"))];
+
+type TickKey = (Arc<str>, i64);
+
+pub(crate) struct SqliteStore {
+    pool: SqlitePool,
+    owner: Arc<str>,
+    leases: Leases,
+    jobs: Served,
+    ticks: Batcher<TickKey, bool>,
+    finished: Batcher<(TickKey, bool), ()>,
+}
+
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+fn instant(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+impl SqliteStore {
+    pub(crate) async fn open(url: &str, leases: Leases) -> Result<Self, Error> {
+        let unreachable = |error: sqlx::Error| Error::Database {
+            reason: format!("cannot open {}: {error}", redact(url)),
+        };
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(unreachable)?
+            .create_if_missing(true)
+            // Readers do not wait for the writer, and a commit costs one fsync of the log.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            // Processes sharing the file take turns at the write lock.
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(unreachable)?;
+        migrate(&pool).await?;
+        let owner: Arc<str> = owner().into();
+        let ticks = {
+            let (pool, owner) = (pool.clone(), Arc::clone(&owner));
+            let flush: Flush<TickKey, bool> = Box::new(move |batch| {
+                let (pool, owner) = (pool.clone(), Arc::clone(&owner));
+                Box::pin(async move { claim_ticks(&pool, &owner, leases, batch).await })
+            });
+            Batcher::new(flush)
+        };
+        let finished = {
+            let pool = pool.clone();
+            let flush: Flush<(TickKey, bool), ()> = Box::new(move |batch| {
+                let pool = pool.clone();
+                Box::pin(async move { finish_ticks(&pool, batch).await })
+            });
+            Batcher::new(flush)
+        };
+        Ok(Self {
+            pool,
+            owner,
+            leases,
+            jobs: Served::default(),
+            ticks,
+            finished,
+        })
+    }
+
+    /// The jobs this process runs, as the JSON array that `json_each` reads.
+    /// The jobs this process runs, as the JSON array that `json_each` reads.
+    fn served(&self) -> String {
+        let jobs = self.jobs.names();
+        let names: Vec<&str> = jobs.iter().map(AsRef::as_ref).collect();
+        serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_owned())
+    }
+
+    fn lease_until(&self, now: DateTime<Utc>) -> i64 {
+        micros(now + self.leases.lease)
+    }
+
+    async fn enqueue_now(&self, job: NewJob) -> Result<Enqueued, StoreError> {
+        loop {
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at, unique_key)
+                 VALUES ($1, $2, $3, $4, 'waiting', $5, $5, $6, $7)
+                 ON CONFLICT (job, unique_key) WHERE unique_key IS NOT NULL AND state IN ('waiting', 'running')
+                 DO NOTHING
+                 RETURNING id",
+            )
+            .bind(&*job.job)
+            .bind(&*job.queue)
+            .bind(job.priority)
+            .bind(&*job.payload)
+            .bind(micros(job.run_at))
+            .bind(micros(job.enqueued_at))
+            .bind(job.unique.as_deref())
+            .fetch_optional(&self.pool)
+            .await
+            ?;
+            if let Some(id) = inserted {
+                return Ok(Enqueued::New(job_id(id)));
+            }
+            let existing: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM jobs_jobs
+                 WHERE job = $1 AND unique_key = $2 AND state IN ('waiting', 'running')",
+            )
+            .bind(&*job.job)
+            .bind(job.unique.as_deref())
+            .fetch_optional(&self.pool)
+            .await?;
+            // None: the holder ended between the two statements, so the key is free again.
+            if let Some(id) = existing {
+                return Ok(Enqueued::Existing(job_id(id)));
+            }
+        }
+    }
+
+    async fn complete(
+        &self,
+        completed: &[(JobId, Completion)],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let rows: Vec<serde_json::Value> = completed
+            .iter()
+            .map(|(id, completion)| {
+                let (state, error, run_at) = completion_row(completion, now);
+                serde_json::json!([db_id(*id), state, error, run_at.map(micros)])
+            })
+            .collect();
+        // Only rows this process still holds: a job whose lease was lost belongs to whoever took
+        // it over.
+        sqlx::query(
+            "UPDATE jobs_jobs SET
+                 state = CASE c.state WHEN 'released' THEN 'waiting' ELSE c.state END,
+                 attempt = CASE c.state WHEN 'released' THEN jobs_jobs.attempt - 1
+                     ELSE jobs_jobs.attempt END,
+                 run_at = COALESCE(c.run_at, jobs_jobs.run_at),
+                 error = COALESCE(c.error, jobs_jobs.error),
+                 finished_at = CASE WHEN c.state IN ('succeeded', 'failed', 'cancelled') THEN $2 END,
+                 owner = NULL,
+                 lease_until = NULL
+             FROM (SELECT value ->> 0 AS id, value ->> 1 AS state, value ->> 2 AS error,
+                          value ->> 3 AS run_at
+                   FROM json_each($3)) AS c
+             WHERE jobs_jobs.id = c.id AND jobs_jobs.owner = $1 AND jobs_jobs.state = 'running'",
+        )
+        .bind(&*self.owner)
+        .bind(micros(now))
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&self.pool)
+        .await
+        ?;
+        Ok(())
+    }
+
+    async fn claim_now(
+        &self,
+        queue: &str,
+        limit: usize,
+        now: DateTime<Utc>,
+        completed: &mut Vec<(JobId, Completion)>,
+    ) -> Result<Claim, StoreError> {
+        if !completed.is_empty() {
+            self.complete(completed, now).await?;
+            completed.clear();
+        }
+        if limit == 0 {
+            return Ok(Claim::default());
+        }
+        let rows = sqlx::query(
+            "UPDATE jobs_jobs SET
+                 state = 'running',
+                 attempt = attempt + 1,
+                 started_at = COALESCE(started_at, $2),
+                 owner = $5,
+                 lease_until = $6
+             WHERE id IN (
+                 SELECT id FROM jobs_jobs
+                 WHERE state = 'waiting' AND queue = $1 AND run_at <= $2
+                     AND job IN (SELECT value FROM json_each($3))
+                 ORDER BY priority DESC, run_at, id
+                 LIMIT $4
+             )
+             RETURNING id, job, payload, attempt, due_at, started_at, priority, run_at",
+        )
+        .bind(queue)
+        .bind(micros(now))
+        .bind(self.served())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .bind(&*self.owner)
+        .bind(self.lease_until(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let claimed = (|| -> Result<_, sqlx::Error> {
+                let name: String = row.try_get(1)?;
+                let payload: String = row.try_get(2)?;
+                let order = (row.try_get(6)?, row.try_get(7)?, row.try_get(0)?);
+                Ok((
+                    order,
+                    Claimed {
+                        id: job_id(row.try_get(0)?),
+                        job: self.jobs.intern(&name),
+                        payload: payload.into(),
+                        attempt: u32::try_from(row.try_get::<i64, _>(3)?).unwrap_or(1),
+                        due_at: instant(row.try_get(4)?),
+                        started_at: row.try_get::<Option<i64>, _>(5)?.map_or(now, instant),
+                    },
+                ))
+            })()?;
+            jobs.push(claimed);
+        }
+        Ok(Claim {
+            jobs: in_queue_order(jobs),
+            next_at: None,
+        })
+    }
+
+    async fn cancel_now(&self, id: JobId) -> Result<Cancel, StoreError> {
+        let waiting = sqlx::query(
+            "UPDATE jobs_jobs SET state = 'cancelled', finished_at = $2, owner = NULL, lease_until = NULL
+             WHERE id = $1 AND state = 'waiting'
+             RETURNING job, payload, due_at, attempt, started_at, error",
+        )
+        .bind(db_id(id))
+        .bind(micros(Utc::now()))
+        .fetch_optional(&self.pool)
+        .await
+        ?;
+        if let Some(row) = waiting {
+            return (|| -> Result<_, sqlx::Error> {
+                let name: String = row.try_get(0)?;
+                let payload: String = row.try_get(1)?;
+                Ok(Cancel::Cancelled {
+                    job: self.jobs.intern(&name),
+                    payload: payload.into(),
+                    due_at: instant(row.try_get(2)?),
+                    attempts: u32::try_from(row.try_get::<i64, _>(3)?).unwrap_or(0),
+                    started_at: row.try_get::<Option<i64>, _>(4)?.map(instant),
+                    error: row.try_get(5)?,
+                })
+            })()
+            .map_err(StoreError::from);
+        }
+        let running = sqlx::query(
+            "UPDATE jobs_jobs SET cancel_requested = owner <> $2
+             WHERE id = $1 AND state = 'running'
+             RETURNING queue, owner = $2",
+        )
+        .bind(db_id(id))
+        .bind(&*self.owner)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = running {
+            let queue: String = row.try_get(0)?;
+            let here: bool = row.try_get(1)?;
+            return Ok(if here {
+                Cancel::Running {
+                    queue: queue.into(),
+                }
+            } else {
+                Cancel::Requested
+            });
+        }
+        match self.state_now(id, Utc::now()).await? {
+            // It changed between the statements: ask again.
+            JobState::Pending | JobState::Scheduled(_) | JobState::Running { .. } => {
+                Box::pin(self.cancel_now(id)).await
+            }
+            ended => Ok(Cancel::Finished(ended)),
+        }
+    }
+
+    async fn state_now(&self, id: JobId, now: DateTime<Utc>) -> Result<JobState, StoreError> {
+        let row = sqlx::query("SELECT state, run_at, attempt, error FROM jobs_jobs WHERE id = $1")
+            .bind(db_id(id))
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::UnknownId(id))?;
+        (|| -> Result<_, sqlx::Error> {
+            let state: String = row.try_get(0)?;
+            Ok(job_state(
+                &state,
+                instant(row.try_get(1)?),
+                row.try_get(2)?,
+                row.try_get(3)?,
+                now,
+            ))
+        })()
+        .map_err(StoreError::from)
+    }
+
+    async fn heartbeat_now(&self, now: DateTime<Utc>) -> Result<Heartbeat, StoreError> {
+        let lease_until = self.lease_until(now);
+        let mut beat = Heartbeat::default();
+        let mine = sqlx::query(
+            "UPDATE jobs_jobs SET lease_until = $2 WHERE owner = $1 AND state = 'running'
+             RETURNING id, queue, cancel_requested",
+        )
+        .bind(&*self.owner)
+        .bind(lease_until)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in mine {
+            if row.try_get::<bool, _>(2)? {
+                let queue: String = row.try_get(1)?;
+                beat.cancel.push((job_id(row.try_get(0)?), queue.into()));
+            }
+        }
+        sqlx::query(
+            "UPDATE jobs_ticks SET lease_until = $2 WHERE owner = $1 AND finished_at IS NULL",
+        )
+        .bind(&*self.owner)
+        .bind(lease_until)
+        .execute(&self.pool)
+        .await?;
+        sqlx::query(
+            "INSERT INTO jobs_schedules (job, seen_until) SELECT value, $2 FROM json_each($1) WHERE true
+             ON CONFLICT (job) DO UPDATE
+             SET seen_until = MAX(jobs_schedules.seen_until, excluded.seen_until)",
+        )
+        .bind(self.served())
+        .bind(micros(now))
+        .execute(&self.pool)
+        .await?;
+        // The owner's attempt counts: a job that kills its process cannot be retried forever.
+        let reclaimed: Vec<String> = sqlx::query_scalar(
+            "UPDATE jobs_jobs SET
+                 state = 'waiting',
+                 run_at = $1,
+                 error = 'attempt ' || attempt || ' was lost: its process (' || COALESCE(owner, '?')
+                     || ') stopped renewing its lease',
+                 owner = NULL,
+                 lease_until = NULL,
+                 cancel_requested = 0
+             WHERE state = 'running' AND lease_until < $1
+             RETURNING queue",
+        )
+        .bind(micros(now))
+        .fetch_all(&self.pool)
+        .await?;
+        let reclaimed: HashSet<String> = reclaimed.into_iter().collect();
+        beat.reclaimed = reclaimed.into_iter().map(Into::into).collect();
+        let ticks = sqlx::query(
+            "UPDATE jobs_ticks SET owner = $1, lease_until = $2
+             WHERE finished_at IS NULL AND lease_until < $3
+                 AND job IN (SELECT value FROM json_each($4))
+             RETURNING job, scheduled_at",
+        )
+        .bind(&*self.owner)
+        .bind(lease_until)
+        .bind(micros(now))
+        .bind(self.served())
+        .fetch_all(&self.pool)
+        .await?;
+        for row in ticks {
+            let name: String = row.try_get(0)?;
+            beat.ticks
+                .push((self.jobs.intern(&name), instant(row.try_get(1)?)));
+        }
+        Ok(beat)
+    }
+
+    async fn poll_now(&self) -> Result<Vec<Waiting>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT queue, MIN(run_at) FROM jobs_jobs
+             WHERE state = 'waiting' AND job IN (SELECT value FROM json_each($1))
+             GROUP BY queue",
+        )
+        .bind(self.served())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let queue: String = row.try_get(0)?;
+                Ok(Waiting {
+                    queue: queue.into(),
+                    next_at: instant(row.try_get(1)?),
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
+
+impl Store for SqliteStore {
+    fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
+        Box::pin(self.enqueue_now(job))
+    }
+
+    fn claim<'a>(
+        &'a self,
+        queue: &'a str,
+        limit: usize,
+        now: DateTime<Utc>,
+        completed: &'a mut Vec<(JobId, Completion)>,
+    ) -> StoreFuture<'a, Claim> {
+        Box::pin(self.claim_now(queue, limit, now, completed))
+    }
+
+    fn cancel(&self, id: JobId) -> StoreFuture<'_, Cancel> {
+        Box::pin(self.cancel_now(id))
+    }
+
+    fn state(&self, id: JobId) -> StoreFuture<'_, JobState> {
+        Box::pin(self.state_now(id, Utc::now()))
+    }
+
+    fn waiting(&self) -> StoreFuture<'_, usize> {
+        Box::pin(async {
+            let waiting: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM jobs_jobs WHERE state = 'waiting'")
+                    .fetch_one(&self.pool)
+                    .await?;
+            Ok(usize::try_from(waiting).unwrap_or(0))
+        })
+    }
+
+    fn durable(&self) -> bool {
+        true
+    }
+
+    fn claim_tick(&self, job: &Arc<str>, scheduled_at: DateTime<Utc>) -> StoreFuture<'_, bool> {
+        Box::pin(self.ticks.call((Arc::clone(job), micros(scheduled_at))))
+    }
+
+    fn finish_tick(
+        &self,
+        job: &Arc<str>,
+        scheduled_at: DateTime<Utc>,
+        released: bool,
+    ) -> StoreFuture<'_, ()> {
+        let key = (Arc::clone(job), micros(scheduled_at));
+        Box::pin(self.finished.call((key, released)))
+    }
+
+    fn serve(&self, jobs: Vec<Arc<str>>) {
+        self.jobs.set(jobs);
+    }
+
+    fn seen(&self) -> StoreFuture<'_, HashMap<String, DateTime<Utc>>> {
+        Box::pin(async {
+            let rows: Vec<(String, i64)> =
+                // A tick claimed later than the last heartbeat ran too: with other processes
+                // running, the ticks since the last heartbeat were run by them, not missed.
+                sqlx::query_as(
+                    "SELECT s.job, MAX(s.seen_until,
+                         COALESCE((SELECT MAX(t.scheduled_at) FROM jobs_ticks t WHERE t.job = s.job), 0))
+                     FROM jobs_schedules s",
+                )
+                    .fetch_all(&self.pool)
+                    .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(job, at)| (job, instant(at)))
+                .collect())
+        })
+    }
+
+    fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
+        Box::pin(self.heartbeat_now(now))
+    }
+
+    fn poll(&self) -> StoreFuture<'_, Vec<Waiting>> {
+        Box::pin(self.poll_now())
+    }
+}
+
+/// Inserts the claims of a batch of ticks; those that conflict were claimed by another process.
+async fn claim_ticks(
+    pool: &SqlitePool,
+    owner: &str,
+    leases: Leases,
+    batch: Vec<TickKey>,
+) -> Result<Vec<bool>, StoreError> {
+    let now = Utc::now();
+    let ticks: Vec<(&str, i64)> = batch.iter().map(|(job, at)| (&**job, *at)).collect();
+    // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+    let won: Vec<(String, i64)> = sqlx::query_as(
+        "INSERT INTO jobs_ticks (job, scheduled_at, owner, claimed_at, lease_until)
+         SELECT value ->> 0, value ->> 1, $1, $2, $3 FROM json_each($4) WHERE true
+         ON CONFLICT (job, scheduled_at) DO NOTHING
+         RETURNING job, scheduled_at",
+    )
+    .bind(owner)
+    .bind(micros(now))
+    .bind(micros(now + leases.lease))
+    .bind(serde_json::to_string(&ticks).unwrap_or_else(|_| "[]".to_owned()))
+    .fetch_all(pool)
+    .await?;
+    let won: HashSet<(String, i64)> = won.into_iter().collect();
+    Ok(batch
+        .into_iter()
+        .map(|(job, at)| won.contains(&(job.to_string(), at)))
+        .collect())
+}
+
+/// Marks a batch of ticks finished, or released for another process to take over at once.
+async fn finish_ticks(
+    pool: &SqlitePool,
+    batch: Vec<(TickKey, bool)>,
+) -> Result<Vec<()>, StoreError> {
+    let ticks: Vec<(&str, i64, bool)> = batch
+        .iter()
+        .map(|((job, at), released)| (&**job, *at, *released))
+        .collect();
+    sqlx::query(
+        "UPDATE jobs_ticks SET
+             finished_at = CASE WHEN f.released THEN NULL ELSE $1 END,
+             owner = CASE WHEN f.released THEN NULL ELSE jobs_ticks.owner END,
+             lease_until = CASE WHEN f.released THEN 0 ELSE NULL END
+         FROM (SELECT value ->> 0 AS job, value ->> 1 AS scheduled_at, value ->> 2 AS released
+               FROM json_each($2)) AS f
+         WHERE jobs_ticks.job = f.job AND jobs_ticks.scheduled_at = f.scheduled_at",
+    )
+    .bind(micros(Utc::now()))
+    .bind(serde_json::to_string(&ticks).unwrap_or_else(|_| "[]".to_owned()))
+    .execute(pool)
+    .await?;
+    Ok(vec![(); batch.len()])
+}
+
+/// Applies the migrations this database lacks in one transaction that holds SQLite's write
+/// lock from its first statement, so that processes starting together migrate once.
+async fn migrate(pool: &SqlitePool) -> Result<(), Error> {
+    let failed = |error: sqlx::Error| Error::Database {
+        reason: format!("migrating the job store's schema: {error}"),
+    };
+    let mut connection = pool.acquire().await.map_err(failed)?;
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *connection)
+        .await
+        .map_err(failed)?;
+    let result = async {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS jobs_schema (
+                 version    INTEGER PRIMARY KEY,
+                 applied_at INTEGER NOT NULL
+             )",
+        )
+        .execute(&mut *connection)
+        .await
+        .map_err(failed)?;
+        let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM jobs_schema")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(failed)?;
+        let supported = MIGRATIONS.last().map_or(0, |&(version, _)| version);
+        if current > supported {
+            return Err(Error::SchemaTooNew {
+                found: current,
+                supported,
+            });
+        }
+        for &(version, script) in MIGRATIONS.iter().filter(|(version, _)| *version > current) {
+            sqlx::raw_sql(script)
+                .execute(&mut *connection)
+                .await
+                .map_err(failed)?;
+            sqlx::query("INSERT INTO jobs_schema (version, applied_at) VALUES ($1, $2)")
+                .bind(version)
+                .bind(micros(Utc::now()))
+                .execute(&mut *connection)
+                .await
+                .map_err(failed)?;
+            tracing::info!(version, "job store schema migrated");
+        }
+        Ok(())
+    }
+    .await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let ended = sqlx::raw_sql(end).execute(&mut *connection).await;
+    match (result, ended) {
+        (Ok(()), Err(error)) => Err(failed(error)),
+        (result, _) => result,
+    }
+}

@@ -1,0 +1,81 @@
+//! What a durable store needs from a live process: a heartbeat that renews its leases and takes
+//! over those of processes that died, and a poll that finds jobs other processes enqueued.
+
+use crate::queue::Queues;
+use crate::runtime::Shared;
+use crate::scheduler::Event;
+use crate::store::Leases;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::time::MissedTickBehavior;
+
+/// Beats and polls until `finish` (sent once the scheduler has stopped and every run has ended:
+/// runs that outlive the shutdown's start keep their leases until they end), then beats once
+/// more, which the runtime waits for before it reports itself stopped.
+pub(crate) async fn run(shared: Arc<Shared>, leases: Leases, finish: oneshot::Receiver<()>) {
+    let mut heartbeat = tokio::time::interval(leases.heartbeat());
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut poll = tokio::time::interval(leases.poll);
+    poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    tokio::pin!(finish);
+    loop {
+        tokio::select! {
+            biased;
+            _ = &mut finish => break,
+            _ = heartbeat.tick() => beat(&shared).await,
+            _ = poll.tick() => look(&shared).await,
+        }
+    }
+    // Up to when this process ran its jobs, so that the next start knows what nobody ran.
+    beat(&shared).await;
+}
+
+async fn beat(shared: &Arc<Shared>) {
+    let beat = match shared.store.heartbeat(shared.clock.now()).await {
+        Ok(beat) => beat,
+        Err(error) => {
+            shared.store_failed("renewing this process's leases", &error);
+            return;
+        }
+    };
+    shared.store_recovered();
+    for queue in &beat.reclaimed {
+        tracing::warn!(%queue, "took back jobs whose process stopped renewing its lease; they run again");
+        Queues::wake_named(shared, queue);
+    }
+    for (job, scheduled_at) in beat.ticks {
+        tracing::warn!(%job, %scheduled_at, "took over a tick whose process stopped before it finished; it runs here");
+        // The scheduler is gone only once the runtime has stopped.
+        let _ = shared.events.send(Event::TakenOver { job, scheduled_at });
+    }
+    for (id, queue) in beat.cancel {
+        let reason = "cancelled through `Handle::cancel` of another process while it ran";
+        shared
+            .queues
+            .queue(&queue)
+            .cancel(shared, id, reason.to_owned());
+    }
+}
+
+async fn look(shared: &Arc<Shared>) {
+    if shared.stopping.load(Ordering::Acquire) {
+        return;
+    }
+    let waiting = match shared.store.poll().await {
+        Ok(waiting) => waiting,
+        Err(error) => {
+            shared.store_failed("looking for enqueued jobs", &error);
+            return;
+        }
+    };
+    shared.store_recovered();
+    let now = shared.clock.now();
+    for queue in waiting {
+        if queue.next_at <= now {
+            Queues::wake_named(shared, &queue.queue);
+        } else {
+            shared.wake_queue_at(&queue.queue, queue.next_at);
+        }
+    }
+}
