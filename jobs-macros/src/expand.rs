@@ -208,43 +208,18 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
     let vis = &function.vis;
     let ident = &function.sig.ident;
     let job_name = ident.unraw().to_string();
-    // Inside the module, `module_path!()` is the parent's path and the function's name: the
-    // default job name, as `fields` writes it, but for the `r#` of a raw identifier, which
-    // `Enqueue::unraw` drops.
-    let options = match &job.name {
-        Some(name) => quote!(__jobs::Enqueue::new(#name)),
-        None if ident.to_string().starts_with("r#") => {
-            quote!(__jobs::Enqueue::unraw(::core::module_path!()))
-        }
-        None => quote!(__jobs::Enqueue::new(::core::module_path!())),
-    };
+    let options = new_options(job, ident);
     let mut runtime = runtime.clone();
     outer::path(&mut runtime);
-    let payload: Vec<(&Ident, Type)> = function
-        .params
-        .iter()
-        .filter_map(|param| {
-            let mut ty = param.ty.clone();
-            outer::ty(&mut ty);
-            Some((param.payload.as_ref()?, ty))
-        })
-        .collect();
-    let params: Vec<TokenStream> = payload
-        .iter()
-        .map(|(name, ty)| quote!(#name: #ty))
-        .collect();
-    let names: Vec<&Ident> = payload.iter().map(|(name, _)| *name).collect();
-    let writer = Ident::new("payload", Span::mixed_site());
-    let writer_binding = if payload.is_empty() {
-        quote!(#writer)
-    } else {
-        quote!(mut #writer)
-    };
-    let fields = payload.iter().map(|(name, ty)| {
-        let key = name.unraw().to_string();
-        let span = at(ty.span());
-        quote_spanned!(span=> #writer.field(__jobs::codec::<#ty>(), #key, &#name);)
-    });
+    let Payload {
+        params,
+        names,
+        fields,
+        item,
+        pattern,
+        writer,
+        writer_binding,
+    } = Payload::of(function);
     let call = if names.is_empty() {
         format!("{job_name}::enqueue()")
     } else {
@@ -255,6 +230,9 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
     );
     let enqueue_doc = format!(
         "Enqueues the job `{job_name}` to run as soon as a worker of its queue is free.\n\n# Errors\n\nWhen no running runtime runs the job, when its store refuses it, or when the payload does not serialise."
+    );
+    let many_doc = format!(
+        "Enqueues many `{job_name}` jobs at once, one per item, with the same options: one statement on a database store, so much faster than one `enqueue` each. Returns their ids in the order of the items; all are stored or, on an error, none.\n\n# Errors\n\nAs `enqueue`."
     );
 
     quote! {
@@ -268,6 +246,14 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
             #[doc = #enqueue_doc]
             pub async fn enqueue(#(#params),*) -> ::core::result::Result<__jobs::JobId, __jobs::Error> {
                 options().enqueue(#(#names),*).await
+            }
+
+            #[doc = #many_doc]
+            pub async fn enqueue_many<I>(items: I) -> ::core::result::Result<__jobs::Vec<__jobs::JobId>, __jobs::Error>
+            where
+                I: ::core::iter::IntoIterator<Item = #item>,
+            {
+                options().enqueue_many(items).await
             }
 
             /// Options for one enqueue: a delay or an instant, a priority, a unique key, a
@@ -319,7 +305,97 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
                     #(#fields)*
                     self.0.enqueue(#writer).await
                 }
+
+                #[doc = #many_doc]
+                pub async fn enqueue_many<I>(self, items: I) -> ::core::result::Result<__jobs::Vec<__jobs::JobId>, __jobs::Error>
+                where
+                    I: ::core::iter::IntoIterator<Item = #item>,
+                {
+                    let mut payloads = __jobs::Vec::new();
+                    for #pattern in items {
+                        let #writer_binding = __jobs::PayloadWriter::new();
+                        #(#fields)*
+                        payloads.push(#writer);
+                    }
+                    self.0.enqueue_many(payloads).await
+                }
             }
+        }
+    }
+}
+
+/// The `Enqueue` that `options()` starts from, naming the job.
+fn new_options(job: &Job, ident: &Ident) -> TokenStream {
+    // Inside the module, `module_path!()` is the parent's path and the function's name: the
+    // default job name, as `fields` writes it, but for the `r#` of a raw identifier, which
+    // `Enqueue::unraw` drops.
+    match &job.name {
+        Some(name) => quote!(__jobs::Enqueue::new(#name)),
+        None if ident.to_string().starts_with("r#") => {
+            quote!(__jobs::Enqueue::unraw(::core::module_path!()))
+        }
+        None => quote!(__jobs::Enqueue::new(::core::module_path!())),
+    }
+}
+
+/// The payload parameters of an on-demand job, as the enqueue module's functions spell them.
+struct Payload<'a> {
+    /// `name: Type`, for the parameters of `enqueue`.
+    params: Vec<TokenStream>,
+    names: Vec<&'a Ident>,
+    /// The statements that write each parameter into `writer`.
+    fields: Vec<TokenStream>,
+    /// The item of `enqueue_many`: the payload itself for one parameter, a tuple for several,
+    /// `()` for none; and the pattern that takes it apart.
+    item: TokenStream,
+    pattern: TokenStream,
+    writer: Ident,
+    writer_binding: TokenStream,
+}
+
+impl<'a> Payload<'a> {
+    fn of(function: &'a Function) -> Self {
+        let payload: Vec<(&Ident, Type)> = function
+            .params
+            .iter()
+            .filter_map(|param| {
+                let mut ty = param.ty.clone();
+                outer::ty(&mut ty);
+                Some((param.payload.as_ref()?, ty))
+            })
+            .collect();
+        let params = payload
+            .iter()
+            .map(|(name, ty)| quote!(#name: #ty))
+            .collect();
+        let names: Vec<&Ident> = payload.iter().map(|(name, _)| *name).collect();
+        let writer = Ident::new("payload", Span::mixed_site());
+        let writer_binding = if payload.is_empty() {
+            quote!(#writer)
+        } else {
+            quote!(mut #writer)
+        };
+        let fields = payload
+            .iter()
+            .map(|(name, ty)| {
+                let key = name.unraw().to_string();
+                let span = at(ty.span());
+                quote_spanned!(span=> #writer.field(__jobs::codec::<#ty>(), #key, &#name);)
+            })
+            .collect();
+        let types: Vec<&Type> = payload.iter().map(|(_, ty)| ty).collect();
+        let (item, pattern) = match (&types[..], &names[..]) {
+            ([ty], [name]) => (quote!(#ty), quote!(#name)),
+            _ => (quote!((#(#types,)*)), quote!((#(#names,)*))),
+        };
+        Self {
+            params,
+            names,
+            fields,
+            item,
+            pattern,
+            writer,
+            writer_binding,
         }
     }
 }

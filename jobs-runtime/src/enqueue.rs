@@ -3,7 +3,7 @@
 //! runtimes that `my_job::enqueue(…)` finds its runtime in.
 
 use crate::private::{BoxError, Payload};
-use crate::queue::{Listed, Queues};
+use crate::queue::{Listed, Queue, Queues};
 use crate::runtime::{Handle, Shared};
 use crate::store::{Enqueued, NewJob};
 use crate::{Error, JobContext, JobId, Permanent};
@@ -107,6 +107,25 @@ impl Enqueue {
         };
         runtime
             .enqueue(&self.job, payload, self.when, self.priority, self.unique)
+            .await
+    }
+
+    /// Stores one job per payload, all or none, as [`Enqueue::enqueue`] stores one.
+    pub async fn enqueue_many(self, payloads: Vec<PayloadWriter>) -> Result<Vec<JobId>, Error> {
+        let payloads = payloads
+            .into_iter()
+            .map(PayloadWriter::finish)
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(|error| Error::Payload {
+                job: self.job.to_string(),
+                reason: error.to_string(),
+            })?;
+        let runtime = match self.runtime {
+            Some(runtime) => runtime,
+            None => running_for(&self.job)?,
+        };
+        runtime
+            .enqueue_many(&self.job, payloads, self.when, self.priority, self.unique)
             .await
     }
 }
@@ -267,6 +286,58 @@ impl Shared {
         priority: Option<i16>,
         unique: Option<String>,
     ) -> Result<JobId, Error> {
+        let (new, queue) = self.new_job(job, payload.into(), when, priority, unique)?;
+        let (run_at, now) = (new.run_at, new.enqueued_at);
+        match self.store.enqueue(new).await? {
+            Enqueued::New(id) => {
+                self.enqueued(&queue, run_at, now);
+                Ok(id)
+            }
+            Enqueued::Existing(id) => Ok(id),
+        }
+    }
+
+    /// Stores one enqueued job per payload, all or none, then wakes their queue once.
+    pub(crate) async fn enqueue_many(
+        self: &Arc<Self>,
+        job: &str,
+        payloads: Vec<String>,
+        when: When,
+        priority: Option<i16>,
+        unique: Option<String>,
+    ) -> Result<Vec<JobId>, Error> {
+        let (template, queue) = self.new_job(job, Arc::from(""), when, priority, unique)?;
+        let (run_at, now) = (template.run_at, template.enqueued_at);
+        let jobs = payloads
+            .into_iter()
+            .map(|payload| NewJob {
+                id: JobId(self.next_run_id().0),
+                payload: payload.into(),
+                ..template.clone()
+            })
+            .collect();
+        let stored = self.store.enqueue_many(jobs).await?;
+        if stored
+            .iter()
+            .any(|stored| matches!(stored, Enqueued::New(_)))
+        {
+            self.enqueued(&queue, run_at, now);
+        }
+        Ok(stored
+            .into_iter()
+            .map(|(Enqueued::New(id) | Enqueued::Existing(id))| id)
+            .collect())
+    }
+
+    /// A job of `job` as enqueue stores it, with its queue.
+    fn new_job(
+        &self,
+        job: &str,
+        payload: Arc<str>,
+        when: When,
+        priority: Option<i16>,
+        unique: Option<String>,
+    ) -> Result<(NewJob, Arc<Queue>), Error> {
         if self.closed() {
             return Err(Error::ShutDown);
         }
@@ -297,21 +368,20 @@ impl Shared {
             job: name,
             queue: Arc::clone(queue.name()),
             priority: priority.unwrap_or(default_priority),
-            payload: payload.into(),
+            payload,
             run_at,
             enqueued_at: now,
             unique,
         };
-        match self.store.enqueue(new).await? {
-            Enqueued::New(id) => {
-                if run_at > now {
-                    self.wake_queue_at(queue.name(), run_at);
-                } else {
-                    Queues::wake(self, &queue);
-                }
-                Ok(id)
-            }
-            Enqueued::Existing(id) => Ok(id),
+        Ok((new, queue))
+    }
+
+    /// New jobs of `queue` are stored: wakes its workers, or arms the timer for their instant.
+    fn enqueued(self: &Arc<Self>, queue: &Arc<Queue>, run_at: DateTime<Utc>, now: DateTime<Utc>) {
+        if run_at > now {
+            self.wake_queue_at(queue.name(), run_at);
+        } else {
+            Queues::wake(self, queue);
         }
     }
 }

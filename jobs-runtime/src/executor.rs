@@ -129,6 +129,11 @@ async fn claim_tick(recorder: &mut Recorder) -> bool {
                 run.shared.store_recovered();
                 recorder.claimed = if won { Claimed::Yes } else { Claimed::Lost };
                 if won {
+                    // The scheduler is gone only once the runtime has stopped.
+                    let _ = run.shared.events.send(Event::TickClaimed {
+                        slot: run.slot,
+                        run_id: run.id,
+                    });
                     // Lateness counts the claim: it is when the job starts that matters.
                     let started_at = run.shared.clock.now();
                     recorder.record.started_at = Some(started_at);

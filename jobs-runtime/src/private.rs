@@ -20,6 +20,7 @@ pub use crate::Error;
 pub use chrono::{DateTime, Utc};
 pub use inventory;
 pub use std::string::String;
+pub use std::vec::Vec;
 
 /// The error a job's attempt failed with, once converted from the user's error type.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -34,6 +34,8 @@ pub(crate) enum Event {
     /// A job of the queue waits for this instant (a delay, or a retry's backoff): wake the
     /// queue's workers then.
     WakeQueue(Arc<str>, DateTime<Utc>),
+    /// A run of a scheduled job won its tick's claim in a durable store: it runs.
+    TickClaimed { slot: usize, run_id: RunId },
     /// A durable store's heartbeat took over this tick from a process that died before it
     /// finished: it now runs here.
     TakenOver {
@@ -71,6 +73,9 @@ struct Slot {
 struct Running {
     run_id: RunId,
     abort: AbortHandle,
+    /// Whether it runs: a tick that waits for its claim in a durable store (the database may
+    /// be down) does not hold back the next tick under `overlap`, or the next would be lost too.
+    claimed: bool,
 }
 
 impl Running {
@@ -321,7 +326,7 @@ impl Scheduler {
             slot.history.skipped(scheduled_at, SkipReason::Paused);
             return;
         }
-        if !slot.running.is_empty() {
+        if slot.running.iter().any(|running| running.claimed) {
             match slot.spec.options.overlap {
                 Overlap::Skip => {
                     slot.history.skipped(scheduled_at, SkipReason::Overlap);
@@ -370,6 +375,7 @@ impl Scheduler {
         slot.running.push(Running {
             run_id,
             abort: task.abort_handle(),
+            claimed: tick != Tick::Claim || !self.shared.store.durable(),
         });
         run_id
     }
@@ -447,6 +453,17 @@ impl Scheduler {
                 self.queue_timers.entry(deadline).or_default().push(queue);
             }
             Event::TakenOver { job, scheduled_at } => self.take_over(&job, scheduled_at),
+            Event::TickClaimed { slot, run_id } => {
+                let runs = self.slots.get_mut(slot).and_then(Option::as_mut);
+                let run = runs.and_then(|slot| {
+                    slot.running
+                        .iter_mut()
+                        .find(|running| running.run_id == run_id)
+                });
+                if let Some(run) = run {
+                    run.claimed = true;
+                }
+            }
         }
     }
 
@@ -464,7 +481,8 @@ impl Scheduler {
             Some(_) if stopping => None,
             Some((_, slot)) if slot.paused => Some(SkipReason::Paused),
             Some((_, slot))
-                if !slot.running.is_empty() && slot.spec.options.overlap == Overlap::Skip =>
+                if slot.running.iter().any(|running| running.claimed)
+                    && slot.spec.options.overlap == Overlap::Skip =>
             {
                 Some(SkipReason::Overlap)
             }

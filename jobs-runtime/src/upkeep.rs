@@ -7,7 +7,7 @@ use crate::scheduler::Event;
 use crate::store::Leases;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
 /// Beats and polls until `finish` (sent once the scheduler has stopped and every run has ended:
@@ -19,10 +19,16 @@ pub(crate) async fn run(shared: Arc<Shared>, leases: Leases, finish: oneshot::Re
     let mut poll = tokio::time::interval(leases.poll);
     poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tokio::pin!(finish);
+    let mut announcements = shared.store.announcements();
     loop {
         tokio::select! {
             biased;
             _ = &mut finish => break,
+            Some(queue) = next(&mut announcements) => {
+                if !shared.stopping.load(Ordering::Acquire) {
+                    Queues::wake_named(&shared, &queue);
+                }
+            }
             _ = heartbeat.tick() => beat(&shared).await,
             _ = poll.tick() => look(&shared).await,
         }
@@ -77,5 +83,13 @@ async fn look(shared: &Arc<Shared>) {
         } else {
             shared.wake_queue_at(&queue.queue, queue.next_at);
         }
+    }
+}
+
+/// The next queue announced, or never when the store announces nothing.
+async fn next(announcements: &mut Option<mpsc::UnboundedReceiver<Arc<str>>>) -> Option<Arc<str>> {
+    match announcements {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// The variable naming a PostgreSQL server the tests may create databases on, as a URL to any
@@ -136,7 +137,9 @@ pub(crate) struct Node {
 
 impl Node {
     pub(crate) fn start(dir: &Path, url: &str, args: &[&str]) -> Self {
-        let n = std::fs::read_dir(dir).map_or(0, Iterator::count);
+        // Nodes may start from several threads at once: each gets its own files.
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, Ordering::Relaxed);
         let out = dir.join(format!("node-{n}.out"));
         let err = dir.join(format!("node-{n}.err"));
         let child = Command::new(example("cluster"))

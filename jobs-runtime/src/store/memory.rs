@@ -214,6 +214,23 @@ impl MemoryStore {
 
     fn enqueue_now(&self, job: NewJob) -> Result<Enqueued, StoreError> {
         let mut inner = self.lock();
+        self.insert(&mut inner, job)
+    }
+
+    fn enqueue_many_now(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>, StoreError> {
+        let mut inner = self.lock();
+        // All or none: room for every job, counting those a unique key might fold into one.
+        if inner.waiting + jobs.len() > self.max_waiting {
+            return Err(StoreError::Full {
+                limit: self.max_waiting,
+            });
+        }
+        jobs.into_iter()
+            .map(|job| self.insert(&mut inner, job))
+            .collect()
+    }
+
+    fn insert(&self, inner: &mut Inner, job: NewJob) -> Result<Enqueued, StoreError> {
         if let Some(key) = &job.unique {
             if let Some(&existing) = inner.unique.get(key) {
                 return Ok(Enqueued::Existing(existing));
@@ -429,6 +446,11 @@ impl Inner {
 }
 
 impl Store for MemoryStore {
+    fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>> {
+        let stored = self.enqueue_many_now(jobs);
+        Box::pin(async move { stored })
+    }
+
     fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
         Box::pin(ready(self.enqueue_now(job)))
     }

@@ -241,6 +241,9 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// Stores a job, unless its unique key is held by a pending or running job.
     fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued>;
 
+    /// Stores jobs in one go, all or none; answers for each, in order, as `enqueue` does.
+    fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>>;
+
     /// Records how the attempts in `completed` ended (and empties it), then takes up to `limit`
     /// due jobs of `queue` for an attempt each: highest priority first, then in the order they
     /// became due.
@@ -299,6 +302,13 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// `now`, and takes back the leases of processes that let theirs expire.
     fn heartbeat(&self, _now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
         Box::pin(async { Ok(Heartbeat::default()) })
+    }
+
+    /// Queues that other processes enqueued into, as the database announces them, so that
+    /// their jobs start without waiting for a poll. Taken once; `None` when the store cannot
+    /// announce (polling alone finds their jobs).
+    fn announcements(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Arc<str>>> {
+        None
     }
 
     /// The queues with waiting jobs this process runs, and when each is next due: jobs

@@ -7,19 +7,22 @@
 
 use super::batch::{Batcher, Flush};
 use super::open::{owner, redact, Leases};
-use super::sql::{completion_row, db_id, in_queue_order, job_id, job_state, Served};
+use super::sql::{
+    completion_row, db_id, in_queue_order, instant, job_id, job_state, ClaimRequest, Served, Shares,
+};
 use super::{
     Cancel, Claim, Claimed, Completion, Enqueued, Heartbeat, JobId, JobState, NewJob, Store,
     StoreError, StoreFuture, Waiting,
 };
 use crate::Error;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions};
 use sqlx::{Connection, Row};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// The migrations, in order; a version is never edited once released, only added to.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_init.sql"))];
@@ -31,13 +34,22 @@ const MIGRATION_LOCK: i64 = 0x6a6f_6273;
 type TickKey = (Arc<str>, i64);
 
 pub(crate) struct PostgresStore {
+    db: Arc<Db>,
+    /// What `LISTEN jobs_enqueued` hears, until the runtime takes it.
+    announcements: Mutex<Option<mpsc::UnboundedReceiver<Arc<str>>>>,
+    ticks: Batcher<TickKey, bool>,
+    finished: Batcher<(TickKey, bool), ()>,
+    /// The workers' claims, with the ends of their last jobs, written together.
+    claims: Batcher<ClaimRequest, Vec<Claimed>>,
+}
+
+/// The connection and what every statement needs, shared with the batchers' tasks.
+struct Db {
     pool: PgPool,
     owner: Arc<str>,
     leases: Leases,
     /// The jobs this process runs; see [`Store::serve`].
     jobs: Served,
-    ticks: Batcher<TickKey, bool>,
-    finished: Batcher<(TickKey, bool), ()>,
 }
 
 impl PostgresStore {
@@ -53,33 +65,48 @@ impl PostgresStore {
             .await
             .map_err(unreachable)?;
         migrate(&pool).await?;
-        let owner: Arc<str> = owner().into();
+        let db = Arc::new(Db {
+            pool,
+            owner: owner().into(),
+            leases,
+            jobs: Served::default(),
+        });
         let ticks = {
-            let (pool, owner) = (pool.clone(), Arc::clone(&owner));
+            let db = Arc::clone(&db);
             let flush: Flush<TickKey, bool> = Box::new(move |batch| {
-                let (pool, owner) = (pool.clone(), Arc::clone(&owner));
-                Box::pin(async move { claim_ticks(&pool, &owner, leases, batch).await })
+                let db = Arc::clone(&db);
+                Box::pin(async move { db.claim_ticks(batch).await })
             });
             Batcher::new(flush)
         };
         let finished = {
-            let pool = pool.clone();
+            let db = Arc::clone(&db);
             let flush: Flush<(TickKey, bool), ()> = Box::new(move |batch| {
-                let pool = pool.clone();
-                Box::pin(async move { finish_ticks(&pool, batch).await })
+                let db = Arc::clone(&db);
+                Box::pin(async move { db.finish_ticks(batch).await })
             });
             Batcher::new(flush)
         };
+        let claims = {
+            let db = Arc::clone(&db);
+            let flush: Flush<ClaimRequest, Vec<Claimed>> = Box::new(move |batch| {
+                let db = Arc::clone(&db);
+                Box::pin(async move { db.claim_batch(batch).await })
+            });
+            Batcher::new(flush)
+        };
+        let announcements = listen(&db.pool).await.map_err(unreachable)?;
         Ok(Self {
-            pool,
-            owner,
-            leases,
-            jobs: Served::default(),
+            db,
+            announcements: Mutex::new(Some(announcements)),
             ticks,
             finished,
+            claims,
         })
     }
+}
 
+impl Db {
     fn served(&self) -> Vec<String> {
         self.jobs.names().iter().map(ToString::to_string).collect()
     }
@@ -89,40 +116,43 @@ impl PostgresStore {
     }
 
     async fn enqueue_now(&self, job: NewJob) -> Result<Enqueued, StoreError> {
-        loop {
-            let inserted: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at, unique_key)
-                 VALUES ($1, $2, $3, $4, 'waiting', $5, $5, $6, $7)
-                 ON CONFLICT (job, unique_key) WHERE unique_key IS NOT NULL AND state IN ('waiting', 'running')
-                 DO NOTHING
-                 RETURNING id",
-            )
-            .bind(&*job.job)
-            .bind(&*job.queue)
-            .bind(job.priority)
-            .bind(&*job.payload)
-            .bind(job.run_at)
-            .bind(job.enqueued_at)
-            .bind(job.unique.as_deref())
-            .fetch_optional(&self.pool)
-            .await
-            ?;
-            if let Some(id) = inserted {
-                return Ok(Enqueued::New(job_id(id)));
+        let mut connection = self.pool.acquire().await?;
+        insert(&mut connection, &job).await
+    }
+
+    /// One `INSERT` of every job, or, when unique keys need their check, one transaction.
+    async fn enqueue_many_now(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>, StoreError> {
+        if jobs.iter().any(|job| job.unique.is_some()) {
+            let mut transaction = self.pool.begin().await?;
+            let mut stored = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                stored.push(insert(&mut transaction, job).await?);
             }
-            let existing: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM jobs_jobs
-                 WHERE job = $1 AND unique_key = $2 AND state IN ('waiting', 'running')",
-            )
-            .bind(&*job.job)
-            .bind(job.unique.as_deref())
-            .fetch_optional(&self.pool)
-            .await?;
-            // None: the holder ended between the two statements, so the key is free again.
-            if let Some(id) = existing {
-                return Ok(Enqueued::Existing(job_id(id)));
-            }
+            transaction.commit().await?;
+            return Ok(stored);
         }
+        let column = |field: fn(&NewJob) -> &str| jobs.iter().map(field).collect::<Vec<_>>();
+        let mut ids: Vec<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at)
+             SELECT job, queue, priority, payload, 'waiting', run_at, run_at, enqueued_at
+             FROM UNNEST($1::TEXT[], $2::TEXT[], $3::SMALLINT[], $4::TEXT[], $5::TIMESTAMPTZ[], $6::TIMESTAMPTZ[])
+                 AS j(job, queue, priority, payload, run_at, enqueued_at)
+             RETURNING id",
+        )
+        .bind(column(|job| &job.job))
+        .bind(column(|job| &job.queue))
+        .bind(jobs.iter().map(|job| job.priority).collect::<Vec<_>>())
+        .bind(column(|job| &job.payload))
+        .bind(jobs.iter().map(|job| job.run_at).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|job| job.enqueued_at).collect::<Vec<_>>())
+        .fetch_all(&self.pool)
+        .await?;
+        // The sequence numbers the rows in the order UNNEST gives them, which is the jobs'.
+        ids.sort_unstable();
+        Ok(ids
+            .into_iter()
+            .map(|id| Enqueued::New(job_id(id)))
+            .collect())
     }
 
     async fn complete(
@@ -168,20 +198,26 @@ impl PostgresStore {
         Ok(())
     }
 
-    async fn claim_now(
+    /// Writes the ends of a batch of workers' jobs, then claims each queue's share once.
+    async fn claim_batch(&self, batch: Vec<ClaimRequest>) -> Result<Vec<Vec<Claimed>>, StoreError> {
+        let mut shares = Shares::new(batch);
+        if !shares.completed.is_empty() {
+            self.complete(&shares.completed, shares.now).await?;
+        }
+        for (queue, limit) in shares.wanted() {
+            let jobs = self.claim_rows(&queue, limit, shares.now).await?;
+            shares.give(&queue, jobs);
+        }
+        Ok(shares.answers())
+    }
+
+    /// Takes up to `limit` due jobs of `queue`, in the queue's order.
+    async fn claim_rows(
         &self,
         queue: &str,
         limit: usize,
         now: DateTime<Utc>,
-        completed: &mut Vec<(JobId, Completion)>,
-    ) -> Result<Claim, StoreError> {
-        if !completed.is_empty() {
-            self.complete(completed, now).await?;
-            completed.clear();
-        }
-        if limit == 0 {
-            return Ok(Claim::default());
-        }
+    ) -> Result<Vec<Claimed>, StoreError> {
         let rows = sqlx::query(
             "WITH picked AS (
                  SELECT id FROM jobs_jobs
@@ -232,11 +268,7 @@ impl PostgresStore {
             })()?;
             jobs.push(claimed);
         }
-        Ok(Claim {
-            jobs: in_queue_order(jobs),
-            // The poll finds the instants of later jobs, whoever enqueued them.
-            next_at: None,
-        })
+        Ok(in_queue_order(jobs))
     }
 
     async fn cancel_now(&self, id: JobId) -> Result<Cancel, StoreError> {
@@ -398,11 +430,69 @@ impl PostgresStore {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
+
+    /// Inserts the claims of a batch of ticks; those that conflict were claimed by another process.
+    async fn claim_ticks(&self, batch: Vec<TickKey>) -> Result<Vec<bool>, StoreError> {
+        let (pool, owner, leases) = (&self.pool, &*self.owner, self.leases);
+        let now = Utc::now();
+        let jobs: Vec<&str> = batch.iter().map(|(job, _)| &**job).collect();
+        let instants: Vec<DateTime<Utc>> = batch.iter().map(|&(_, at)| instant(at)).collect();
+        let won: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+            "INSERT INTO jobs_ticks (job, scheduled_at, owner, claimed_at, lease_until)
+             SELECT t.job, t.scheduled_at, $1, $2, $3
+             FROM UNNEST($4::TEXT[], $5::TIMESTAMPTZ[]) AS t(job, scheduled_at)
+             ON CONFLICT (job, scheduled_at) DO NOTHING
+             RETURNING job, scheduled_at",
+        )
+        .bind(owner)
+        .bind(now)
+        .bind(now + leases.lease)
+        .bind(&jobs)
+        .bind(&instants)
+        .fetch_all(pool)
+        .await?;
+        let won: HashSet<(String, i64)> = won
+            .into_iter()
+            .map(|(job, at)| (job, at.timestamp_micros()))
+            .collect();
+        Ok(batch
+            .into_iter()
+            .map(|(job, at)| won.contains(&(job.to_string(), at)))
+            .collect())
+    }
+
+    /// Marks a batch of ticks finished, or released for another process to take over at once.
+    async fn finish_ticks(&self, batch: Vec<(TickKey, bool)>) -> Result<Vec<()>, StoreError> {
+        let pool = &self.pool;
+        let jobs: Vec<&str> = batch.iter().map(|((job, _), _)| &**job).collect();
+        let instants: Vec<DateTime<Utc>> = batch.iter().map(|&((_, at), _)| instant(at)).collect();
+        let released: Vec<bool> = batch.iter().map(|&(_, released)| released).collect();
+        sqlx::query(
+            "UPDATE jobs_ticks AS t SET
+             finished_at = CASE WHEN f.released THEN NULL ELSE $1 END,
+             owner = CASE WHEN f.released THEN NULL ELSE t.owner END,
+             lease_until = CASE WHEN f.released THEN 'epoch'::TIMESTAMPTZ ELSE NULL END
+             FROM UNNEST($2::TEXT[], $3::TIMESTAMPTZ[], $4::BOOLEAN[]) AS f(job, scheduled_at, released)
+             WHERE t.job = f.job AND t.scheduled_at = f.scheduled_at AND t.owner = $5",
+        )
+        .bind(Utc::now())
+        .bind(&jobs)
+        .bind(&instants)
+        .bind(&released)
+        .bind(&*self.owner)
+        .execute(pool)
+        .await?;
+        Ok(vec![(); batch.len()])
+    }
 }
 
 impl Store for PostgresStore {
     fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
-        Box::pin(self.enqueue_now(job))
+        Box::pin(self.db.enqueue_now(job))
+    }
+
+    fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>> {
+        Box::pin(self.db.enqueue_many_now(jobs))
     }
 
     fn claim<'a>(
@@ -412,22 +502,31 @@ impl Store for PostgresStore {
         now: DateTime<Utc>,
         completed: &'a mut Vec<(JobId, Completion)>,
     ) -> StoreFuture<'a, Claim> {
-        Box::pin(self.claim_now(queue, limit, now, completed))
+        Box::pin(async move {
+            let request = ClaimRequest::new(queue, limit, now, completed);
+            let jobs = self.claims.call(request).await?;
+            completed.clear();
+            Ok(Claim {
+                jobs,
+                // The poll finds the instants of later jobs, whoever enqueued them.
+                next_at: None,
+            })
+        })
     }
 
     fn cancel(&self, id: JobId) -> StoreFuture<'_, Cancel> {
-        Box::pin(self.cancel_now(id))
+        Box::pin(self.db.cancel_now(id))
     }
 
     fn state(&self, id: JobId) -> StoreFuture<'_, JobState> {
-        Box::pin(self.state_now(id, Utc::now()))
+        Box::pin(self.db.state_now(id, Utc::now()))
     }
 
     fn waiting(&self) -> StoreFuture<'_, usize> {
         Box::pin(async {
             let waiting: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM jobs_jobs WHERE state = 'waiting'")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.db.pool)
                     .await?;
             Ok(usize::try_from(waiting).unwrap_or(0))
         })
@@ -453,7 +552,7 @@ impl Store for PostgresStore {
     }
 
     fn serve(&self, jobs: Vec<Arc<str>>) {
-        self.jobs.set(jobs);
+        self.db.jobs.set(jobs);
     }
 
     fn seen(&self) -> StoreFuture<'_, HashMap<String, DateTime<Utc>>> {
@@ -466,75 +565,89 @@ impl Store for PostgresStore {
                          (SELECT MAX(t.scheduled_at) FROM jobs_ticks t WHERE t.job = s.job))
                      FROM jobs_schedules s",
                 )
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.db.pool)
                     .await?;
             Ok(rows.into_iter().collect())
         })
     }
 
     fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
-        Box::pin(self.heartbeat_now(now))
+        Box::pin(self.db.heartbeat_now(now))
+    }
+
+    fn announcements(&self) -> Option<mpsc::UnboundedReceiver<Arc<str>>> {
+        self.announcements
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     fn poll(&self) -> StoreFuture<'_, Vec<Waiting>> {
-        Box::pin(self.poll_now())
+        Box::pin(self.db.poll_now())
     }
 }
 
-/// Inserts the claims of a batch of ticks; those that conflict were claimed by another process.
-async fn claim_ticks(
-    pool: &PgPool,
-    owner: &str,
-    leases: Leases,
-    batch: Vec<TickKey>,
-) -> Result<Vec<bool>, StoreError> {
-    let now = Utc::now();
-    let jobs: Vec<&str> = batch.iter().map(|(job, _)| &**job).collect();
-    let instants: Vec<DateTime<Utc>> = batch.iter().map(|&(_, at)| instant(at)).collect();
-    let won: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
-        "INSERT INTO jobs_ticks (job, scheduled_at, owner, claimed_at, lease_until)
-         SELECT t.job, t.scheduled_at, $1, $2, $3
-         FROM UNNEST($4::TEXT[], $5::TIMESTAMPTZ[]) AS t(job, scheduled_at)
-         ON CONFLICT (job, scheduled_at) DO NOTHING
-         RETURNING job, scheduled_at",
-    )
-    .bind(owner)
-    .bind(now)
-    .bind(now + leases.lease)
-    .bind(&jobs)
-    .bind(&instants)
-    .fetch_all(pool)
-    .await?;
-    let won: HashSet<(String, i64)> = won
-        .into_iter()
-        .map(|(job, at)| (job, at.timestamp_micros()))
-        .collect();
-    Ok(batch
-        .into_iter()
-        .map(|(job, at)| won.contains(&(job.to_string(), at)))
-        .collect())
+/// Listens for the queues that inserts announce (see the `jobs_enqueued` trigger), from a
+/// connection of its own. The listener reconnects by itself when the connection drops; what is
+/// announced meanwhile is found by the poll.
+async fn listen(pool: &PgPool) -> Result<mpsc::UnboundedReceiver<Arc<str>>, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen("jobs_enqueued").await?;
+    let (announce, announced) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            match listener.recv().await {
+                Ok(notification) => {
+                    if announce.send(Arc::from(notification.payload())).is_err() {
+                        // The store is gone.
+                        break;
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "listening for enqueued jobs failed; reconnecting");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(announced)
 }
 
-/// Marks a batch of ticks finished, or released for another process to take over at once.
-async fn finish_ticks(pool: &PgPool, batch: Vec<(TickKey, bool)>) -> Result<Vec<()>, StoreError> {
-    let jobs: Vec<&str> = batch.iter().map(|((job, _), _)| &**job).collect();
-    let instants: Vec<DateTime<Utc>> = batch.iter().map(|&((_, at), _)| instant(at)).collect();
-    let released: Vec<bool> = batch.iter().map(|&(_, released)| released).collect();
-    sqlx::query(
-        "UPDATE jobs_ticks AS t SET
-             finished_at = CASE WHEN f.released THEN NULL ELSE $1 END,
-             owner = CASE WHEN f.released THEN NULL ELSE t.owner END,
-             lease_until = CASE WHEN f.released THEN 'epoch'::TIMESTAMPTZ ELSE NULL END
-         FROM UNNEST($2::TEXT[], $3::TIMESTAMPTZ[], $4::BOOLEAN[]) AS f(job, scheduled_at, released)
-         WHERE t.job = f.job AND t.scheduled_at = f.scheduled_at",
-    )
-    .bind(Utc::now())
-    .bind(&jobs)
-    .bind(&instants)
-    .bind(&released)
-    .execute(pool)
-    .await?;
-    Ok(vec![(); batch.len()])
+/// Stores one job, unless its unique key is held: then answers the holder's id.
+async fn insert(connection: &mut PgConnection, job: &NewJob) -> Result<Enqueued, StoreError> {
+    loop {
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at, unique_key)
+             VALUES ($1, $2, $3, $4, 'waiting', $5, $5, $6, $7)
+             ON CONFLICT (job, unique_key) WHERE unique_key IS NOT NULL AND state IN ('waiting', 'running')
+             DO NOTHING
+             RETURNING id",
+        )
+        .bind(&*job.job)
+        .bind(&*job.queue)
+        .bind(job.priority)
+        .bind(&*job.payload)
+        .bind(job.run_at)
+        .bind(job.enqueued_at)
+        .bind(job.unique.as_deref())
+        .fetch_optional(&mut *connection)
+        .await?;
+        if let Some(id) = inserted {
+            return Ok(Enqueued::New(job_id(id)));
+        }
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM jobs_jobs
+             WHERE job = $1 AND unique_key = $2 AND state IN ('waiting', 'running')",
+        )
+        .bind(&*job.job)
+        .bind(job.unique.as_deref())
+        .fetch_optional(&mut *connection)
+        .await?;
+        // None: the holder ended between the two statements, so the key is free again.
+        if let Some(id) = existing {
+            return Ok(Enqueued::Existing(job_id(id)));
+        }
+    }
 }
 
 /// Applies the migrations this database lacks, one transaction each, under an advisory lock so
@@ -601,8 +714,4 @@ async fn migrate(pool: &PgPool) -> Result<(), Error> {
         connection.detach();
     }
     result
-}
-
-fn instant(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }

@@ -59,6 +59,17 @@ pub(super) fn in_queue_order(mut jobs: Vec<(Order, Claimed)>) -> Vec<Claimed> {
     jobs.into_iter().map(|(_, job)| job).collect()
 }
 
+/// An instant as microseconds since the Unix epoch: how SQLite keeps instants, and the key of
+/// a tick in a batch.
+pub(super) fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
+/// [`micros`] read back.
+pub(super) fn instant(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
 /// A database's row id as a [`JobId`].
 pub(super) fn job_id(id: i64) -> JobId {
     JobId(u64::try_from(id).unwrap_or(0))
@@ -88,5 +99,91 @@ pub(super) fn job_state(
             error: error.unwrap_or_default(),
         },
         _ => JobState::Cancelled,
+    }
+}
+
+/// One worker's call to `claim`, as the batch of all workers' calls carries it.
+pub(super) struct ClaimRequest {
+    pub(super) queue: Arc<str>,
+    pub(super) limit: usize,
+    pub(super) now: DateTime<Utc>,
+    pub(super) completed: Vec<(JobId, Completion)>,
+}
+
+impl ClaimRequest {
+    pub(super) fn new(
+        queue: &str,
+        limit: usize,
+        now: DateTime<Utc>,
+        completed: &[(JobId, Completion)],
+    ) -> Self {
+        Self {
+            queue: queue.into(),
+            limit,
+            now,
+            // Copied, not taken: the worker keeps them until the batch is written, to send
+            // them again if it fails.
+            completed: completed.to_vec(),
+        }
+    }
+}
+
+/// A batch of claims, shared out: every completion is written in one statement, then each
+/// queue is claimed once for the sum of its requests' limits, and each request gets its share,
+/// in the order the requests came.
+pub(super) struct Shares {
+    requests: Vec<(Arc<str>, usize)>,
+    answers: Vec<Vec<Claimed>>,
+    /// The latest instant of the batch: what the claim compares `run_at` with.
+    pub(super) now: DateTime<Utc>,
+    pub(super) completed: Vec<(JobId, Completion)>,
+}
+
+impl Shares {
+    pub(super) fn new(batch: Vec<ClaimRequest>) -> Self {
+        let now = batch
+            .iter()
+            .map(|request| request.now)
+            .max()
+            .unwrap_or_default();
+        let mut requests = Vec::with_capacity(batch.len());
+        let mut completed = Vec::new();
+        for request in batch {
+            requests.push((request.queue, request.limit));
+            completed.extend(request.completed);
+        }
+        Self {
+            answers: requests.iter().map(|_| Vec::new()).collect(),
+            requests,
+            now,
+            completed,
+        }
+    }
+
+    /// Each queue asked for, once, with how many jobs its requests want in all.
+    pub(super) fn wanted(&self) -> Vec<(Arc<str>, usize)> {
+        let mut wanted: Vec<(Arc<str>, usize)> = Vec::new();
+        for (queue, limit) in &self.requests {
+            match wanted.iter_mut().find(|(seen, _)| seen == queue) {
+                Some((_, total)) => *total += limit,
+                None => wanted.push((Arc::clone(queue), *limit)),
+            }
+        }
+        wanted.retain(|&(_, total)| total > 0);
+        wanted
+    }
+
+    /// Hands the jobs claimed for `queue` to its requests, in order.
+    pub(super) fn give(&mut self, queue: &str, jobs: Vec<Claimed>) {
+        let mut jobs = jobs.into_iter();
+        for ((asked, limit), answer) in self.requests.iter().zip(&mut self.answers) {
+            if **asked == *queue {
+                answer.extend(jobs.by_ref().take(*limit));
+            }
+        }
+    }
+
+    pub(super) fn answers(self) -> Vec<Vec<Claimed>> {
+        self.answers
     }
 }

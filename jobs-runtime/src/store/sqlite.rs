@@ -9,7 +9,10 @@
 
 use super::batch::{Batcher, Flush};
 use super::open::{owner, redact, Leases};
-use super::sql::{completion_row, db_id, in_queue_order, job_id, job_state, Served};
+use super::sql::{
+    completion_row, db_id, in_queue_order, instant, job_id, job_state, micros, ClaimRequest,
+    Served, Shares,
+};
 use super::{
     Cancel, Claim, Claimed, Completion, Enqueued, Heartbeat, JobId, JobState, NewJob, Store,
     StoreError, StoreFuture, Waiting,
@@ -17,7 +20,8 @@ use super::{
 use crate::Error;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
@@ -31,20 +35,20 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_in
 type TickKey = (Arc<str>, i64);
 
 pub(crate) struct SqliteStore {
+    db: Arc<Db>,
+    ticks: Batcher<TickKey, bool>,
+    finished: Batcher<(TickKey, bool), ()>,
+    /// The workers' claims, with the ends of their last jobs, written together.
+    claims: Batcher<ClaimRequest, Vec<Claimed>>,
+}
+
+/// The connection and what every statement needs, shared with the batchers' tasks.
+struct Db {
     pool: SqlitePool,
     owner: Arc<str>,
     leases: Leases,
+    /// The jobs this process runs; see [`Store::serve`].
     jobs: Served,
-    ticks: Batcher<TickKey, bool>,
-    finished: Batcher<(TickKey, bool), ()>,
-}
-
-fn micros(at: DateTime<Utc>) -> i64 {
-    at.timestamp_micros()
-}
-
-fn instant(micros: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(micros).unwrap_or_default()
 }
 
 impl SqliteStore {
@@ -66,35 +70,46 @@ impl SqliteStore {
             .await
             .map_err(unreachable)?;
         migrate(&pool).await?;
-        let owner: Arc<str> = owner().into();
+        let db = Arc::new(Db {
+            pool,
+            owner: owner().into(),
+            leases,
+            jobs: Served::default(),
+        });
         let ticks = {
-            let (pool, owner) = (pool.clone(), Arc::clone(&owner));
+            let db = Arc::clone(&db);
             let flush: Flush<TickKey, bool> = Box::new(move |batch| {
-                let (pool, owner) = (pool.clone(), Arc::clone(&owner));
-                Box::pin(async move { claim_ticks(&pool, &owner, leases, batch).await })
+                let db = Arc::clone(&db);
+                Box::pin(async move { db.claim_ticks(batch).await })
             });
             Batcher::new(flush)
         };
         let finished = {
-            let pool = pool.clone();
+            let db = Arc::clone(&db);
             let flush: Flush<(TickKey, bool), ()> = Box::new(move |batch| {
-                let pool = pool.clone();
-                Box::pin(async move { finish_ticks(&pool, batch).await })
+                let db = Arc::clone(&db);
+                Box::pin(async move { db.finish_ticks(batch).await })
+            });
+            Batcher::new(flush)
+        };
+        let claims = {
+            let db = Arc::clone(&db);
+            let flush: Flush<ClaimRequest, Vec<Claimed>> = Box::new(move |batch| {
+                let db = Arc::clone(&db);
+                Box::pin(async move { db.claim_batch(batch).await })
             });
             Batcher::new(flush)
         };
         Ok(Self {
-            pool,
-            owner,
-            leases,
-            jobs: Served::default(),
+            db,
             ticks,
             finished,
+            claims,
         })
     }
+}
 
-    /// The jobs this process runs, as the JSON array that `json_each` reads.
-    /// The jobs this process runs, as the JSON array that `json_each` reads.
+impl Db {
     fn served(&self) -> String {
         let jobs = self.jobs.names();
         let names: Vec<&str> = jobs.iter().map(AsRef::as_ref).collect();
@@ -106,40 +121,51 @@ impl SqliteStore {
     }
 
     async fn enqueue_now(&self, job: NewJob) -> Result<Enqueued, StoreError> {
-        loop {
-            let inserted: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at, unique_key)
-                 VALUES ($1, $2, $3, $4, 'waiting', $5, $5, $6, $7)
-                 ON CONFLICT (job, unique_key) WHERE unique_key IS NOT NULL AND state IN ('waiting', 'running')
-                 DO NOTHING
-                 RETURNING id",
-            )
-            .bind(&*job.job)
-            .bind(&*job.queue)
-            .bind(job.priority)
-            .bind(&*job.payload)
-            .bind(micros(job.run_at))
-            .bind(micros(job.enqueued_at))
-            .bind(job.unique.as_deref())
-            .fetch_optional(&self.pool)
-            .await
-            ?;
-            if let Some(id) = inserted {
-                return Ok(Enqueued::New(job_id(id)));
+        let mut connection = self.pool.acquire().await?;
+        insert(&mut connection, &job).await
+    }
+
+    /// One `INSERT` of every job, or, when unique keys need their check, one transaction.
+    async fn enqueue_many_now(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>, StoreError> {
+        if jobs.iter().any(|job| job.unique.is_some()) {
+            let mut transaction = self.pool.begin().await?;
+            let mut stored = Vec::with_capacity(jobs.len());
+            for job in &jobs {
+                stored.push(insert(&mut transaction, job).await?);
             }
-            let existing: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM jobs_jobs
-                 WHERE job = $1 AND unique_key = $2 AND state IN ('waiting', 'running')",
-            )
-            .bind(&*job.job)
-            .bind(job.unique.as_deref())
-            .fetch_optional(&self.pool)
-            .await?;
-            // None: the holder ended between the two statements, so the key is free again.
-            if let Some(id) = existing {
-                return Ok(Enqueued::Existing(job_id(id)));
-            }
+            transaction.commit().await?;
+            return Ok(stored);
         }
+        let rows: Vec<serde_json::Value> = jobs
+            .iter()
+            .map(|job| {
+                serde_json::json!([
+                    &*job.job,
+                    &*job.queue,
+                    job.priority,
+                    &*job.payload,
+                    micros(job.run_at),
+                    micros(job.enqueued_at)
+                ])
+            })
+            .collect();
+        // `WHERE true` tells SQLite's parser that what follows belongs to the INSERT.
+        let mut ids: Vec<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at)
+             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, 'waiting', value ->> 4,
+                    value ->> 4, value ->> 5
+             FROM json_each($1) WHERE true
+             RETURNING id",
+        )
+        .bind(serde_json::Value::Array(rows).to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        // AUTOINCREMENT numbers the rows in the order json_each gives them, which is the jobs'.
+        ids.sort_unstable();
+        Ok(ids
+            .into_iter()
+            .map(|id| Enqueued::New(job_id(id)))
+            .collect())
     }
 
     async fn complete(
@@ -180,20 +206,26 @@ impl SqliteStore {
         Ok(())
     }
 
-    async fn claim_now(
+    /// Writes the ends of a batch of workers' jobs, then claims each queue's share once.
+    async fn claim_batch(&self, batch: Vec<ClaimRequest>) -> Result<Vec<Vec<Claimed>>, StoreError> {
+        let mut shares = Shares::new(batch);
+        if !shares.completed.is_empty() {
+            self.complete(&shares.completed, shares.now).await?;
+        }
+        for (queue, limit) in shares.wanted() {
+            let jobs = self.claim_rows(&queue, limit, shares.now).await?;
+            shares.give(&queue, jobs);
+        }
+        Ok(shares.answers())
+    }
+
+    /// Takes up to `limit` due jobs of `queue`, in the queue's order.
+    async fn claim_rows(
         &self,
         queue: &str,
         limit: usize,
         now: DateTime<Utc>,
-        completed: &mut Vec<(JobId, Completion)>,
-    ) -> Result<Claim, StoreError> {
-        if !completed.is_empty() {
-            self.complete(completed, now).await?;
-            completed.clear();
-        }
-        if limit == 0 {
-            return Ok(Claim::default());
-        }
+    ) -> Result<Vec<Claimed>, StoreError> {
         let rows = sqlx::query(
             "UPDATE jobs_jobs SET
                  state = 'running',
@@ -238,10 +270,7 @@ impl SqliteStore {
             })()?;
             jobs.push(claimed);
         }
-        Ok(Claim {
-            jobs: in_queue_order(jobs),
-            next_at: None,
-        })
+        Ok(in_queue_order(jobs))
     }
 
     async fn cancel_now(&self, id: JobId) -> Result<Cancel, StoreError> {
@@ -409,11 +438,65 @@ impl SqliteStore {
             .collect::<Result<_, sqlx::Error>>()
             .map_err(StoreError::from)
     }
+
+    /// Inserts the claims of a batch of ticks; those that conflict were claimed by another process.
+    async fn claim_ticks(&self, batch: Vec<TickKey>) -> Result<Vec<bool>, StoreError> {
+        let (pool, owner, leases) = (&self.pool, &*self.owner, self.leases);
+        let now = Utc::now();
+        let ticks: Vec<(&str, i64)> = batch.iter().map(|(job, at)| (&**job, *at)).collect();
+        // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+        let won: Vec<(String, i64)> = sqlx::query_as(
+            "INSERT INTO jobs_ticks (job, scheduled_at, owner, claimed_at, lease_until)
+             SELECT value ->> 0, value ->> 1, $1, $2, $3 FROM json_each($4) WHERE true
+             ON CONFLICT (job, scheduled_at) DO NOTHING
+             RETURNING job, scheduled_at",
+        )
+        .bind(owner)
+        .bind(micros(now))
+        .bind(micros(now + leases.lease))
+        .bind(serde_json::to_string(&ticks).unwrap_or_else(|_| "[]".to_owned()))
+        .fetch_all(pool)
+        .await?;
+        let won: HashSet<(String, i64)> = won.into_iter().collect();
+        Ok(batch
+            .into_iter()
+            .map(|(job, at)| won.contains(&(job.to_string(), at)))
+            .collect())
+    }
+
+    /// Marks a batch of ticks finished, or released for another process to take over at once.
+    async fn finish_ticks(&self, batch: Vec<(TickKey, bool)>) -> Result<Vec<()>, StoreError> {
+        let pool = &self.pool;
+        let ticks: Vec<(&str, i64, bool)> = batch
+            .iter()
+            .map(|((job, at), released)| (&**job, *at, *released))
+            .collect();
+        sqlx::query(
+            "UPDATE jobs_ticks SET
+             finished_at = CASE WHEN f.released THEN NULL ELSE $1 END,
+             owner = CASE WHEN f.released THEN NULL ELSE jobs_ticks.owner END,
+             lease_until = CASE WHEN f.released THEN 0 ELSE NULL END
+             FROM (SELECT value ->> 0 AS job, value ->> 1 AS scheduled_at, value ->> 2 AS released
+               FROM json_each($2)) AS f
+             WHERE jobs_ticks.job = f.job AND jobs_ticks.scheduled_at = f.scheduled_at
+                 AND jobs_ticks.owner = $3",
+        )
+        .bind(micros(Utc::now()))
+        .bind(serde_json::to_string(&ticks).unwrap_or_else(|_| "[]".to_owned()))
+        .bind(&*self.owner)
+        .execute(pool)
+        .await?;
+        Ok(vec![(); batch.len()])
+    }
 }
 
 impl Store for SqliteStore {
     fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
-        Box::pin(self.enqueue_now(job))
+        Box::pin(self.db.enqueue_now(job))
+    }
+
+    fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>> {
+        Box::pin(self.db.enqueue_many_now(jobs))
     }
 
     fn claim<'a>(
@@ -423,22 +506,31 @@ impl Store for SqliteStore {
         now: DateTime<Utc>,
         completed: &'a mut Vec<(JobId, Completion)>,
     ) -> StoreFuture<'a, Claim> {
-        Box::pin(self.claim_now(queue, limit, now, completed))
+        Box::pin(async move {
+            let request = ClaimRequest::new(queue, limit, now, completed);
+            let jobs = self.claims.call(request).await?;
+            completed.clear();
+            Ok(Claim {
+                jobs,
+                // The poll finds the instants of later jobs, whoever enqueued them.
+                next_at: None,
+            })
+        })
     }
 
     fn cancel(&self, id: JobId) -> StoreFuture<'_, Cancel> {
-        Box::pin(self.cancel_now(id))
+        Box::pin(self.db.cancel_now(id))
     }
 
     fn state(&self, id: JobId) -> StoreFuture<'_, JobState> {
-        Box::pin(self.state_now(id, Utc::now()))
+        Box::pin(self.db.state_now(id, Utc::now()))
     }
 
     fn waiting(&self) -> StoreFuture<'_, usize> {
         Box::pin(async {
             let waiting: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM jobs_jobs WHERE state = 'waiting'")
-                    .fetch_one(&self.pool)
+                    .fetch_one(&self.db.pool)
                     .await?;
             Ok(usize::try_from(waiting).unwrap_or(0))
         })
@@ -463,7 +555,7 @@ impl Store for SqliteStore {
     }
 
     fn serve(&self, jobs: Vec<Arc<str>>) {
-        self.jobs.set(jobs);
+        self.db.jobs.set(jobs);
     }
 
     fn seen(&self) -> StoreFuture<'_, HashMap<String, DateTime<Utc>>> {
@@ -476,7 +568,7 @@ impl Store for SqliteStore {
                          COALESCE((SELECT MAX(t.scheduled_at) FROM jobs_ticks t WHERE t.job = s.job), 0))
                      FROM jobs_schedules s",
                 )
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.db.pool)
                     .await?;
             Ok(rows
                 .into_iter()
@@ -486,66 +578,49 @@ impl Store for SqliteStore {
     }
 
     fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
-        Box::pin(self.heartbeat_now(now))
+        Box::pin(self.db.heartbeat_now(now))
     }
 
     fn poll(&self) -> StoreFuture<'_, Vec<Waiting>> {
-        Box::pin(self.poll_now())
+        Box::pin(self.db.poll_now())
     }
 }
 
-/// Inserts the claims of a batch of ticks; those that conflict were claimed by another process.
-async fn claim_ticks(
-    pool: &SqlitePool,
-    owner: &str,
-    leases: Leases,
-    batch: Vec<TickKey>,
-) -> Result<Vec<bool>, StoreError> {
-    let now = Utc::now();
-    let ticks: Vec<(&str, i64)> = batch.iter().map(|(job, at)| (&**job, *at)).collect();
-    // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
-    let won: Vec<(String, i64)> = sqlx::query_as(
-        "INSERT INTO jobs_ticks (job, scheduled_at, owner, claimed_at, lease_until)
-         SELECT value ->> 0, value ->> 1, $1, $2, $3 FROM json_each($4) WHERE true
-         ON CONFLICT (job, scheduled_at) DO NOTHING
-         RETURNING job, scheduled_at",
-    )
-    .bind(owner)
-    .bind(micros(now))
-    .bind(micros(now + leases.lease))
-    .bind(serde_json::to_string(&ticks).unwrap_or_else(|_| "[]".to_owned()))
-    .fetch_all(pool)
-    .await?;
-    let won: HashSet<(String, i64)> = won.into_iter().collect();
-    Ok(batch
-        .into_iter()
-        .map(|(job, at)| won.contains(&(job.to_string(), at)))
-        .collect())
-}
-
-/// Marks a batch of ticks finished, or released for another process to take over at once.
-async fn finish_ticks(
-    pool: &SqlitePool,
-    batch: Vec<(TickKey, bool)>,
-) -> Result<Vec<()>, StoreError> {
-    let ticks: Vec<(&str, i64, bool)> = batch
-        .iter()
-        .map(|((job, at), released)| (&**job, *at, *released))
-        .collect();
-    sqlx::query(
-        "UPDATE jobs_ticks SET
-             finished_at = CASE WHEN f.released THEN NULL ELSE $1 END,
-             owner = CASE WHEN f.released THEN NULL ELSE jobs_ticks.owner END,
-             lease_until = CASE WHEN f.released THEN 0 ELSE NULL END
-         FROM (SELECT value ->> 0 AS job, value ->> 1 AS scheduled_at, value ->> 2 AS released
-               FROM json_each($2)) AS f
-         WHERE jobs_ticks.job = f.job AND jobs_ticks.scheduled_at = f.scheduled_at",
-    )
-    .bind(micros(Utc::now()))
-    .bind(serde_json::to_string(&ticks).unwrap_or_else(|_| "[]".to_owned()))
-    .execute(pool)
-    .await?;
-    Ok(vec![(); batch.len()])
+/// Stores one job, unless its unique key is held: then answers the holder's id.
+async fn insert(connection: &mut SqliteConnection, job: &NewJob) -> Result<Enqueued, StoreError> {
+    loop {
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at, unique_key)
+             VALUES ($1, $2, $3, $4, 'waiting', $5, $5, $6, $7)
+             ON CONFLICT (job, unique_key) WHERE unique_key IS NOT NULL AND state IN ('waiting', 'running')
+             DO NOTHING
+             RETURNING id",
+        )
+        .bind(&*job.job)
+        .bind(&*job.queue)
+        .bind(job.priority)
+        .bind(&*job.payload)
+        .bind(micros(job.run_at))
+        .bind(micros(job.enqueued_at))
+        .bind(job.unique.as_deref())
+        .fetch_optional(&mut *connection)
+        .await?;
+        if let Some(id) = inserted {
+            return Ok(Enqueued::New(job_id(id)));
+        }
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM jobs_jobs
+             WHERE job = $1 AND unique_key = $2 AND state IN ('waiting', 'running')",
+        )
+        .bind(&*job.job)
+        .bind(job.unique.as_deref())
+        .fetch_optional(&mut *connection)
+        .await?;
+        // None: the holder ended between the two statements, so the key is free again.
+        if let Some(id) = existing {
+            return Ok(Enqueued::Existing(job_id(id)));
+        }
+    }
 }
 
 /// Applies the migrations this database lacks in one transaction that holds SQLite's write

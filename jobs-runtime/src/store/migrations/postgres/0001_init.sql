@@ -59,3 +59,16 @@ CREATE TABLE jobs_schedules (
     job        TEXT PRIMARY KEY,
     seen_until TIMESTAMPTZ NOT NULL
 );
+
+-- Every insert of jobs tells the listening processes which queues got work, so that a job starts
+-- without waiting for a poll. Once per statement and queue: a bulk insert is one notification.
+CREATE FUNCTION jobs_notify_enqueued() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('jobs_enqueued', queue) FROM (SELECT DISTINCT queue FROM inserted) AS q;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs_jobs
+    REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify_enqueued();
