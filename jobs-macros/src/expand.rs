@@ -220,20 +220,12 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
         writer,
         writer_binding,
     } = Payload::of(function);
-    let call = if names.is_empty() {
-        format!("{job_name}::enqueue()")
-    } else {
-        format!("{job_name}::enqueue(…)")
-    };
-    let module_doc = format!(
-        "Enqueues the job `{job_name}`: `{call}` runs it once, as soon as a worker of its queue is free; `{job_name}::options()` sets a delay, an instant, a priority or a unique key first."
-    );
-    let enqueue_doc = format!(
-        "Enqueues the job `{job_name}` to run as soon as a worker of its queue is free.\n\n# Errors\n\nWhen no running runtime runs the job, when its store refuses it, or when the payload does not serialise."
-    );
-    let many_doc = format!(
-        "Enqueues many `{job_name}` jobs at once, one per item, with the same options: one statement on a database store, so much faster than one `enqueue` each. Returns their ids in the order of the items; all are stored or, on an error, none.\n\n# Errors\n\nAs `enqueue`."
-    );
+    let Docs {
+        module: module_doc,
+        enqueue: enqueue_doc,
+        enqueue_in: in_doc,
+        enqueue_many: many_doc,
+    } = Docs::of(&job_name, names.is_empty());
 
     quote! {
         #[doc = #module_doc]
@@ -306,6 +298,13 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
                     self.0.enqueue(#writer).await
                 }
 
+                #[doc = #in_doc]
+                pub async fn enqueue_in<'c, C: __jobs::Transactional<'c>>(self, connection: C, #(#params),*) -> ::core::result::Result<__jobs::JobId, __jobs::Error> {
+                    let #writer_binding = __jobs::PayloadWriter::new();
+                    #(#fields)*
+                    self.0.enqueue_in(connection, #writer).await
+                }
+
                 #[doc = #many_doc]
                 pub async fn enqueue_many<I>(self, items: I) -> ::core::result::Result<__jobs::Vec<__jobs::JobId>, __jobs::Error>
                 where
@@ -320,6 +319,42 @@ fn enqueue(job: &Job, function: &Function, runtime: &syn::Path) -> TokenStream {
                     self.0.enqueue_many(payloads).await
                 }
             }
+        }
+    }
+}
+
+/// The doc comments of the enqueue module's items.
+struct Docs {
+    module: String,
+    enqueue: String,
+    enqueue_in: String,
+    enqueue_many: String,
+}
+
+impl Docs {
+    fn of(job_name: &str, no_payload: bool) -> Self {
+        let call = if no_payload {
+            format!("{job_name}::enqueue()")
+        } else {
+            format!("{job_name}::enqueue(…)")
+        };
+        let module_doc = format!(
+            "Enqueues the job `{job_name}`: `{call}` runs it once, as soon as a worker of its queue is free; `{job_name}::options()` sets a delay, an instant, a priority or a unique key first."
+        );
+        let enqueue_doc = format!(
+            "Enqueues the job `{job_name}` to run as soon as a worker of its queue is free.\n\n# Errors\n\nWhen no running runtime runs the job, when its store refuses it, or when the payload does not serialise."
+        );
+        let in_doc = format!(
+            "Enqueues the job `{job_name}` inside the transaction open on `connection` (`&mut *tx` for a `sqlx::Transaction` on PostgreSQL): it exists if and only if that transaction commits.\n\n# Errors\n\nAs `enqueue`, and when the job's runtime does not use PostgreSQL, or the statement fails."
+        );
+        let many_doc = format!(
+            "Enqueues many `{job_name}` jobs at once, one per item, with the same options: one statement on a database store, so much faster than one `enqueue` each. Returns their ids in the order of the items; all are stored or, on an error, none.\n\n# Errors\n\nAs `enqueue`."
+        );
+        Self {
+            module: module_doc,
+            enqueue: enqueue_doc,
+            enqueue_in: in_doc,
+            enqueue_many: many_doc,
         }
     }
 }

@@ -5,7 +5,7 @@
 use crate::private::{BoxError, Payload};
 use crate::queue::{Listed, Queue, Queues};
 use crate::runtime::{Handle, Shared};
-use crate::store::{Enqueued, NewJob};
+use crate::store::{Enqueued, NewJob, PendingJob, Transactional};
 use crate::{Error, JobContext, JobId, Permanent};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
@@ -108,6 +108,38 @@ impl Enqueue {
         runtime
             .enqueue(&self.job, payload, self.when, self.priority, self.unique)
             .await
+    }
+
+    /// Stores the job through `connection`, inside the transaction the caller has open on it:
+    /// it exists if and only if that transaction commits. The job's runtime must use the same
+    /// PostgreSQL database as its store; its workers hear of the job when the transaction
+    /// commits.
+    pub async fn enqueue_in<'c, C: Transactional<'c>>(
+        self,
+        connection: C,
+        payload: PayloadWriter,
+    ) -> Result<JobId, Error> {
+        let payload = payload.finish().map_err(|error| Error::Payload {
+            job: self.job.to_string(),
+            reason: error.to_string(),
+        })?;
+        let runtime = match self.runtime {
+            Some(runtime) => runtime,
+            None => running_for(&self.job)?,
+        };
+        if !runtime.store.transactional() {
+            return Err(Error::NotTransactional {
+                job: self.job.to_string(),
+            });
+        }
+        let (new, _) = runtime.new_job(
+            &self.job,
+            payload.into(),
+            self.when,
+            self.priority,
+            self.unique,
+        )?;
+        connection.insert(PendingJob(new)).await
     }
 
     /// Stores one job per payload, all or none, as [`Enqueue::enqueue`] stores one.

@@ -105,6 +105,12 @@ pub enum Error {
         /// The database's or the driver's message.
         reason: String,
     },
+    /// A job was enqueued in a transaction, but its runtime's store is not PostgreSQL: nothing
+    /// would ever read the job from there.
+    NotTransactional {
+        /// The job.
+        job: String,
+    },
     /// The database's schema was written by a newer version of jobs-runtime than this one.
     SchemaTooNew {
         /// The schema version found.
@@ -173,6 +179,10 @@ impl fmt::Display for Error {
                 write!(f, "cannot use the store `{url}` (from {from}): {reason}")
             }
             Self::Database { reason } => write!(f, "the job store's database failed: {reason}"),
+            Self::NotTransactional { job } => write!(
+                f,
+                "cannot enqueue `{job}` in a transaction: its runtime's store is not PostgreSQL; give the runtime the same database with `.store(\"postgres://…\")` or JOBS_DATABASE_URL"
+            ),
             Self::SchemaTooNew { found, supported } => write!(
                 f,
                 "the job store's schema is at version {found}, newer than the {supported} this build of jobs-runtime knows: a newer release migrated it; run that release (or newer) against this database"

@@ -15,7 +15,7 @@ pub use crate::enqueue::{codec, Codec, Enqueue, PayloadReader, PayloadWriter};
 pub use crate::failure::Failure;
 pub use crate::job::{CatchUp, Overlap};
 pub use crate::runtime::Handle;
-pub use crate::store::JobId;
+pub use crate::store::{InsertFuture, JobId, PendingJob, Transactional};
 pub use crate::Error;
 pub use chrono::{DateTime, Utc};
 pub use inventory;

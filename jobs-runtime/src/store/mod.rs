@@ -15,9 +15,11 @@ mod postgres;
 mod sql;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+mod transaction;
 
 pub(crate) use memory::MemoryStore;
 pub(crate) use open::{open, Leases, StoreUrl};
+pub use transaction::{InsertFuture, PendingJob, Transactional};
 
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -302,6 +304,12 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// `now`, and takes back the leases of processes that let theirs expire.
     fn heartbeat(&self, _now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
         Box::pin(async { Ok(Heartbeat::default()) })
+    }
+
+    /// Whether a job can be enqueued in the caller's own transaction on this store's database
+    /// (see [`Transactional`]).
+    fn transactional(&self) -> bool {
+        false
     }
 
     /// Queues that other processes enqueued into, as the database announces them, so that

@@ -575,6 +575,10 @@ impl Store for PostgresStore {
         Box::pin(self.db.heartbeat_now(now))
     }
 
+    fn transactional(&self) -> bool {
+        true
+    }
+
     fn announcements(&self) -> Option<mpsc::UnboundedReceiver<Arc<str>>> {
         self.announcements
             .lock()
@@ -614,7 +618,10 @@ async fn listen(pool: &PgPool) -> Result<mpsc::UnboundedReceiver<Arc<str>>, sqlx
 }
 
 /// Stores one job, unless its unique key is held: then answers the holder's id.
-async fn insert(connection: &mut PgConnection, job: &NewJob) -> Result<Enqueued, StoreError> {
+pub(super) async fn insert(
+    connection: &mut PgConnection,
+    job: &NewJob,
+) -> Result<Enqueued, StoreError> {
     loop {
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at, unique_key)
