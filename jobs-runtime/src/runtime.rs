@@ -4,15 +4,17 @@ use crate::enqueue::When;
 use crate::history::{History, JobHistory, Outcome, RunRecord};
 use crate::job::{Job, JobSpec};
 use crate::queue::{self, Listed, Queues};
+use crate::reconcile::{self, Reconciled, Reconciliation, StoredJobReport};
 use crate::registry::{self, name_matches};
 use crate::scheduler::{Command, Event, Scheduler};
 use crate::store::{
-    self, Cancel, JobId, JobState, Leases, MemoryStore, Store, StoreError, StoreUrl,
+    self, Cancel, ControlChange, DefinedJob, JobId, JobState, Leases, MemoryStore, Store,
+    StoreError, StoreUrl,
 };
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -39,6 +41,9 @@ pub(crate) struct Shared {
     job_cancel_reasons: Mutex<HashMap<JobId, String>>,
     /// The store's database is failing: logged once when it starts and once when it ends.
     store_down: AtomicBool,
+    /// How the store's jobs compared with this process's code at startup, with the changes made
+    /// through handles since.
+    pub(crate) report: RwLock<Vec<StoredJobReport>>,
     /// Store writes retried in the background, which shutdown waits for.
     writes: AtomicUsize,
     writes_settled: Notify,
@@ -89,6 +94,12 @@ impl Shared {
         let catalog = self.catalog.read().unwrap_or_else(PoisonError::into_inner);
         let full = registry::resolve(catalog.keys().map(AsRef::as_ref), name)?;
         Ok(catalog[full.as_str()].slot)
+    }
+
+    /// The full name of the job `name` names, in full or by the last parts of its name.
+    pub(crate) fn full_name(&self, name: &str) -> Result<String, Error> {
+        let catalog = self.catalog.read().unwrap_or_else(PoisonError::into_inner);
+        registry::resolve(catalog.keys().map(AsRef::as_ref), name)
     }
 
     /// The scheduler slot of the job named `name` in full.
@@ -558,6 +569,7 @@ impl Runtime {
             cancel_reasons: Mutex::default(),
             job_cancel_reasons: Mutex::default(),
             store_down: AtomicBool::new(false),
+            report: RwLock::default(),
             writes: AtomicUsize::new(0),
             writes_settled: Notify::new(),
             run_ids: AtomicU64::new(0),
@@ -569,9 +581,24 @@ impl Runtime {
         });
         // Read before the first heartbeat moves it to now.
         let seen = shared.store.seen().await?;
+        let mut specs = self.specs;
+        let reconciled = if shared.store.durable() {
+            reconcile::reconcile(&*shared.store, &mut specs).await?
+        } else {
+            Reconciled {
+                report: Vec::new(),
+                paused: HashSet::new(),
+                version: 0,
+            }
+        };
+        *shared
+            .report
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = reconciled.report;
         let scheduler = Scheduler::new(
-            self.specs,
+            specs,
             &seen,
+            &reconciled.paused,
             Arc::clone(&shared),
             receiver,
             events_receiver,
@@ -582,6 +609,7 @@ impl Runtime {
             let task = tokio::spawn(crate::upkeep::run(
                 Arc::clone(&shared),
                 self.leases,
+                reconciled.version,
                 finished,
             ));
             (finish, task)
@@ -720,6 +748,7 @@ impl Handle {
     ///
     /// [`Error::UnknownJob`], or [`Error::ShutDown`].
     pub async fn pause(&self, job: &str) -> Result<(), Error> {
+        self.persist(job, ControlChange::Paused(true)).await?;
         self.ask(|reply| Command::Pause(job.to_owned(), reply))
             .await
     }
@@ -730,6 +759,7 @@ impl Handle {
     ///
     /// [`Error::UnknownJob`], or [`Error::ShutDown`].
     pub async fn resume(&self, job: &str) -> Result<(), Error> {
+        self.persist(job, ControlChange::Paused(false)).await?;
         self.ask(|reply| Command::Resume(job.to_owned(), reply))
             .await
     }
@@ -740,8 +770,52 @@ impl Handle {
     ///
     /// [`Error::UnknownJob`], or [`Error::ShutDown`].
     pub async fn reschedule(&self, job: &str, schedule: Schedule) -> Result<(), Error> {
+        let stored = reconcile::encode(&schedule);
+        self.persist(job, ControlChange::Rescheduled(stored))
+            .await?;
         self.ask(|reply| Command::Reschedule(job.to_owned(), schedule, reply))
             .await
+    }
+
+    /// Writes a pause, resume or reschedule to a durable store, where every process of the
+    /// cluster finds it, before this process follows it; and notes a reschedule in the report.
+    async fn persist(&self, job: &str, change: ControlChange) -> Result<(), Error> {
+        if !self.shared.store.durable() {
+            return Ok(());
+        }
+        let name = self.shared.full_name(job)?;
+        self.shared.store.control(&name, change.clone()).await?;
+        if let ControlChange::Rescheduled(stored) = change {
+            let mut report = self
+                .shared
+                .report
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some(entry) = report.iter_mut().find(|entry| entry.name == name) {
+                let code = match &entry.reconciliation {
+                    Reconciliation::Overridden { code, .. } => code.clone(),
+                    _ => entry.schedule.clone().unwrap_or_default(),
+                };
+                entry.schedule = Some(reconcile::words(&stored));
+                entry.reconciliation = Reconciliation::Overridden {
+                    stored: reconcile::words(&stored),
+                    code,
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// How the jobs of a durable store compared with this process's code when it started: jobs
+    /// added, changed in code, overridden at run time (with both schedules), and stored but not
+    /// in this process's code (not run here). Reschedules made since through this handle are
+    /// shown as overrides. Empty for the memory store.
+    pub fn reconciliation(&self) -> Vec<StoredJobReport> {
+        self.shared
+            .report
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Adds a job defined at run time.
@@ -750,7 +824,14 @@ impl Handle {
     ///
     /// [`Error::DuplicateJob`] when a job has its name, or [`Error::ShutDown`].
     pub async fn add_job(&self, job: Job) -> Result<(), Error> {
-        self.ask(|reply| Command::Add(Box::new(job), reply)).await
+        let defined = DefinedJob {
+            job: job.spec.name.to_string(),
+            schedule: job.spec.schedule.as_ref().map(reconcile::encode),
+            origin: "run time",
+        };
+        self.ask(|reply| Command::Add(Box::new(job), reply)).await?;
+        // Recorded for the reports of every process; its code lives only where it was added.
+        Ok(self.shared.store.define(vec![defined]).await?)
     }
 
     /// Removes a job: no more ticks; a run in progress finishes.

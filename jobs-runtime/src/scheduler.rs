@@ -9,12 +9,14 @@ use crate::executor::{self, Run, Tick};
 use crate::history::{JobHistory, SkipReason};
 use crate::job::{random_below, CatchUp, Job, JobSpec, Overlap};
 use crate::queue::Queues;
+use crate::reconcile;
 use crate::runtime::{JobStatus, Shared};
+use crate::store::StoredJob;
 use crate::timer::Deadline;
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +36,8 @@ pub(crate) enum Event {
     /// A job of the queue waits for this instant (a delay, or a retry's backoff): wake the
     /// queue's workers then.
     WakeQueue(Arc<str>, DateTime<Utc>),
+    /// A job's schedule or pause changed in a durable store, through some process's handle.
+    Control(StoredJob),
     /// A run of a scheduled job won its tick's claim in a durable store: it runs.
     TickClaimed { slot: usize, run_id: RunId },
     /// A durable store's heartbeat took over this tick from a process that died before it
@@ -114,10 +118,12 @@ pub(crate) struct Scheduler {
 }
 
 impl Scheduler {
-    /// `seen`: up to when some process ran each job, from a durable store (else empty).
+    /// `seen`: up to when some process ran each job, and `paused`: the jobs paused, from a
+    /// durable store (else empty).
     pub(crate) fn new(
         specs: Vec<JobSpec>,
         seen: &HashMap<String, DateTime<Utc>>,
+        paused: &HashSet<String>,
         shared: Arc<Shared>,
         commands: mpsc::UnboundedReceiver<Command>,
         events: mpsc::UnboundedReceiver<Event>,
@@ -138,6 +144,9 @@ impl Scheduler {
         let mut plans = PlanCache::default();
         for spec in specs {
             let index = scheduler.insert(spec, now, &mut plans);
+            if let Some(slot) = scheduler.slots[index].as_mut() {
+                slot.paused = paused.contains(&*slot.spec.name);
+            }
             let name = scheduler.slots[index]
                 .as_ref()
                 .map(|slot| Arc::clone(&slot.spec.name));
@@ -453,6 +462,7 @@ impl Scheduler {
                 self.queue_timers.entry(deadline).or_default().push(queue);
             }
             Event::TakenOver { job, scheduled_at } => self.take_over(&job, scheduled_at),
+            Event::Control(stored) => self.follow(&stored),
             Event::TickClaimed { slot, run_id } => {
                 let runs = self.slots.get_mut(slot).and_then(Option::as_mut);
                 let run = runs.and_then(|slot| {
@@ -463,6 +473,41 @@ impl Scheduler {
                 if let Some(run) = run {
                     run.claimed = true;
                 }
+            }
+        }
+    }
+
+    /// Follows a change of schedule or pause made in another process (or echoed from this one,
+    /// which then changes nothing).
+    fn follow(&mut self, stored: &StoredJob) {
+        let Some(index) = self.shared.slot_of(&stored.job) else {
+            return;
+        };
+        let Some(slot) = self.slots[index].as_mut() else {
+            return;
+        };
+        if slot.paused != stored.paused {
+            tracing::info!(job = %stored.job, paused = stored.paused, "pause changed in the store");
+            slot.paused = stored.paused;
+        }
+        let current = slot.schedule.as_ref().map(reconcile::encode);
+        let Some(wanted) = stored
+            .schedule
+            .as_ref()
+            .filter(|&wanted| Some(wanted) != current.as_ref())
+        else {
+            return;
+        };
+        match reconcile::decode(wanted) {
+            Ok(schedule) => {
+                tracing::info!(job = %stored.job, schedule = %schedule, "schedule changed in the store");
+                slot.schedule = Some(schedule);
+                slot.generation += 1;
+                let now = self.shared.clock.now();
+                self.plan(index, now, now, &mut PlanCache::default());
+            }
+            Err(error) => {
+                tracing::warn!(job = %stored.job, %error, "the stored schedule does not parse: the current one stays");
             }
         }
     }

@@ -13,7 +13,13 @@ use tokio::time::MissedTickBehavior;
 /// Beats and polls until `finish` (sent once the scheduler has stopped and every run has ended:
 /// runs that outlive the shutdown's start keep their leases until they end), then beats once
 /// more, which the runtime waits for before it reports itself stopped.
-pub(crate) async fn run(shared: Arc<Shared>, leases: Leases, finish: oneshot::Receiver<()>) {
+/// `version`: the highest version of control changes seen at startup; later ones are followed.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    leases: Leases,
+    mut version: i64,
+    finish: oneshot::Receiver<()>,
+) {
     let mut heartbeat = tokio::time::interval(leases.heartbeat());
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut poll = tokio::time::interval(leases.poll);
@@ -30,7 +36,10 @@ pub(crate) async fn run(shared: Arc<Shared>, leases: Leases, finish: oneshot::Re
                 }
             }
             _ = heartbeat.tick() => beat(&shared).await,
-            _ = poll.tick() => look(&shared).await,
+            _ = poll.tick() => {
+                look(&shared).await;
+                version = follow(&shared, version).await;
+            }
         }
     }
     // Up to when this process ran its jobs, so that the next start knows what nobody ran.
@@ -61,6 +70,29 @@ async fn beat(shared: &Arc<Shared>) {
             .queues
             .queue(&queue)
             .cancel(shared, id, reason.to_owned());
+    }
+}
+
+/// Hands the scheduler the changes of schedule and pause made after `version`; returns the
+/// version now seen.
+async fn follow(shared: &Arc<Shared>, version: i64) -> i64 {
+    match shared.store.changes(version).await {
+        Ok(changes) => {
+            let seen = changes
+                .iter()
+                .map(|job| job.version)
+                .max()
+                .unwrap_or(version);
+            for change in changes {
+                // The scheduler is gone only once the runtime has stopped.
+                let _ = shared.events.send(Event::Control(change));
+            }
+            seen
+        }
+        Err(error) => {
+            shared.store_failed("looking for changes of schedule or pause", &error);
+            version
+        }
     }
 }
 

@@ -223,6 +223,51 @@ pub(crate) struct Heartbeat {
     pub(crate) cancel: Vec<(JobId, Arc<str>)>,
 }
 
+/// A schedule as a store keeps it: the normalised expression (`0 30 9 * * 1-5`, or `every 1m`)
+/// and its zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoredSchedule {
+    pub(crate) expr: String,
+    pub(crate) tz: String,
+}
+
+/// A job as the cluster shares it: one row per name.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredJob {
+    pub(crate) job: String,
+    /// What every process follows; `None` for an on-demand job.
+    pub(crate) schedule: Option<StoredSchedule>,
+    /// Rescheduled at run time: the code's schedule no longer replaces it.
+    pub(crate) overridden: bool,
+    pub(crate) paused: bool,
+    /// Raised by every change of schedule or pause.
+    pub(crate) version: i64,
+}
+
+/// A job as this process's code (or `Handle::add_job`) defines it, for the store to record.
+#[derive(Clone, Debug)]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "only a database store records it")
+)]
+pub(crate) struct DefinedJob {
+    pub(crate) job: String,
+    pub(crate) schedule: Option<StoredSchedule>,
+    /// `"code"` or `"run time"`.
+    pub(crate) origin: &'static str,
+}
+
+/// A change made through a `Handle`, for every process to follow.
+#[derive(Clone, Debug)]
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "only a database store records it")
+)]
+pub(crate) enum ControlChange {
+    Paused(bool),
+    Rescheduled(StoredSchedule),
+}
+
 /// The waiting jobs of one queue, as a durable store's poll sees them.
 #[derive(Debug)]
 pub(crate) struct Waiting {
@@ -298,6 +343,28 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// heartbeat.
     fn seen(&self) -> StoreFuture<'_, HashMap<String, DateTime<Utc>>> {
         Box::pin(async { Ok(HashMap::new()) })
+    }
+
+    /// Every job the store knows, whichever process defined it.
+    fn jobs(&self) -> StoreFuture<'_, Vec<StoredJob>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Records the jobs this process defines: a new job is added as defined; a known one takes
+    /// the defined schedule unless it was rescheduled at run time (then only the code's
+    /// schedule is noted).
+    fn define(&self, _jobs: Vec<DefinedJob>) -> StoreFuture<'_, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// Records a pause, resume or reschedule for every process to follow.
+    fn control<'a>(&'a self, _job: &'a str, _change: ControlChange) -> StoreFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The jobs whose schedule or pause changed after `version`.
+    fn changes(&self, _since: i64) -> StoreFuture<'_, Vec<StoredJob>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     /// Renews the leases of this process's jobs and ticks, records that its jobs ran until

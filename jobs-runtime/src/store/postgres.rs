@@ -8,11 +8,12 @@
 use super::batch::{Batcher, Flush};
 use super::open::{owner, redact, Leases};
 use super::sql::{
-    completion_row, db_id, in_queue_order, instant, job_id, job_state, ClaimRequest, Served, Shares,
+    completion_row, db_id, in_queue_order, instant, job_id, job_state, stored_job, ClaimRequest,
+    Served, Shares, StoredRow,
 };
 use super::{
-    Cancel, Claim, Claimed, Completion, Enqueued, Heartbeat, JobId, JobState, NewJob, Store,
-    StoreError, StoreFuture, Waiting,
+    Cancel, Claim, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId,
+    JobState, NewJob, Store, StoreError, StoreFuture, StoredJob, Waiting,
 };
 use crate::Error;
 use chrono::{DateTime, Utc};
@@ -196,6 +197,18 @@ impl Db {
         .await
         ?;
         Ok(())
+    }
+
+    /// The jobs whose version is above `since` (all of them for -1).
+    async fn stored_jobs(&self, since: i64) -> Result<Vec<StoredJob>, StoreError> {
+        let rows: Vec<StoredRow> = sqlx::query_as(
+            "SELECT job, schedule, tz, overridden, paused, version FROM jobs_schedules
+             WHERE version > $1 ORDER BY job",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(stored_job).collect())
     }
 
     /// Writes the ends of a batch of workers' jobs, then claims each queue's share once.
@@ -563,11 +576,76 @@ impl Store for PostgresStore {
                 sqlx::query_as(
                     "SELECT s.job, GREATEST(s.seen_until,
                          (SELECT MAX(t.scheduled_at) FROM jobs_ticks t WHERE t.job = s.job))
-                     FROM jobs_schedules s",
+                     FROM jobs_schedules s WHERE s.seen_until IS NOT NULL",
                 )
                     .fetch_all(&self.db.pool)
                     .await?;
             Ok(rows.into_iter().collect())
+        })
+    }
+
+    fn jobs(&self) -> StoreFuture<'_, Vec<StoredJob>> {
+        Box::pin(self.db.stored_jobs(-1))
+    }
+
+    fn changes(&self, since: i64) -> StoreFuture<'_, Vec<StoredJob>> {
+        Box::pin(self.db.stored_jobs(since))
+    }
+
+    fn define(&self, jobs: Vec<DefinedJob>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let column =
+                |field: fn(&DefinedJob) -> Option<&str>| jobs.iter().map(field).collect::<Vec<_>>();
+            sqlx::query(
+                "INSERT INTO jobs_schedules AS s (job, schedule, tz, code_schedule, code_tz, origin)
+                 SELECT job, schedule, tz, schedule, tz, origin
+                 FROM UNNEST($1::TEXT[], $2::TEXT[], $3::TEXT[], $4::TEXT[])
+                     AS d(job, schedule, tz, origin)
+                 ON CONFLICT (job) DO UPDATE SET
+                     code_schedule = EXCLUDED.code_schedule,
+                     code_tz = EXCLUDED.code_tz,
+                     origin = EXCLUDED.origin,
+                     schedule = CASE WHEN s.overridden THEN s.schedule ELSE EXCLUDED.schedule END,
+                     tz = CASE WHEN s.overridden THEN s.tz ELSE EXCLUDED.tz END,
+                     version = CASE
+                         WHEN s.overridden OR (s.schedule IS NOT DISTINCT FROM EXCLUDED.schedule
+                             AND s.tz IS NOT DISTINCT FROM EXCLUDED.tz)
+                         THEN s.version
+                         ELSE nextval('jobs_control_version') END",
+            )
+            .bind(column(|job| Some(&job.job)))
+            .bind(column(|job| job.schedule.as_ref().map(|s| s.expr.as_str())))
+            .bind(column(|job| job.schedule.as_ref().map(|s| s.tz.as_str())))
+            .bind(column(|job| Some(job.origin)))
+            .execute(&self.db.pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn control<'a>(&'a self, job: &'a str, change: ControlChange) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let (paused, schedule) = match &change {
+                ControlChange::Paused(paused) => (Some(*paused), None),
+                ControlChange::Rescheduled(schedule) => (None, Some(schedule)),
+            };
+            sqlx::query(
+                "INSERT INTO jobs_schedules AS s (job, schedule, tz, overridden, paused, version)
+                 VALUES ($1, $2, $3, $2 IS NOT NULL, COALESCE($4, FALSE), nextval('jobs_control_version'))
+                 ON CONFLICT (job) DO UPDATE SET
+                     paused = COALESCE($4, s.paused),
+                     schedule = COALESCE($2, s.schedule),
+                     tz = COALESCE($3, s.tz),
+                     overridden = s.overridden OR $2 IS NOT NULL,
+                     version = EXCLUDED.version",
+            )
+            .bind(job)
+            .bind(schedule.map(|s| s.expr.as_str()))
+            .bind(schedule.map(|s| s.tz.as_str()))
+            .bind(paused)
+            .execute(&self.db.pool)
+            .await?;
+            Ok(())
         })
     }
 

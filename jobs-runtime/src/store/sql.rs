@@ -1,7 +1,7 @@
 //! What the two database stores share beyond SQL: the jobs this process serves, how a
 //! completion becomes a row, and the queue's order among the rows a claim returned.
 
-use super::{Claimed, Completion, JobId, JobState};
+use super::{Claimed, Completion, JobId, JobState, StoredJob, StoredSchedule};
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -185,5 +185,23 @@ impl Shares {
 
     pub(super) fn answers(self) -> Vec<Vec<Claimed>> {
         self.answers
+    }
+}
+
+/// A row of `jobs_schedules` as both databases read it: job, schedule, zone, overridden, paused,
+/// version.
+pub(super) type StoredRow = (String, Option<String>, Option<String>, bool, bool, i64);
+
+pub(super) fn stored_job(row: StoredRow) -> StoredJob {
+    let (job, expr, tz, overridden, paused, version) = row;
+    StoredJob {
+        job,
+        schedule: expr.map(|expr| StoredSchedule {
+            expr,
+            tz: tz.unwrap_or_else(|| "UTC".to_owned()),
+        }),
+        overridden,
+        paused,
+        version,
     }
 }

@@ -10,12 +10,12 @@
 use super::batch::{Batcher, Flush};
 use super::open::{owner, redact, Leases};
 use super::sql::{
-    completion_row, db_id, in_queue_order, instant, job_id, job_state, micros, ClaimRequest,
-    Served, Shares,
+    completion_row, db_id, in_queue_order, instant, job_id, job_state, micros, stored_job,
+    ClaimRequest, Served, Shares, StoredRow,
 };
 use super::{
-    Cancel, Claim, Claimed, Completion, Enqueued, Heartbeat, JobId, JobState, NewJob, Store,
-    StoreError, StoreFuture, Waiting,
+    Cancel, Claim, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId,
+    JobState, NewJob, Store, StoreError, StoreFuture, StoredJob, Waiting,
 };
 use crate::Error;
 use chrono::{DateTime, Utc};
@@ -206,6 +206,18 @@ impl Db {
         Ok(())
     }
 
+    /// The jobs whose version is above `since` (all of them for -1).
+    async fn stored_jobs(&self, since: i64) -> Result<Vec<StoredJob>, StoreError> {
+        let rows: Vec<StoredRow> = sqlx::query_as(
+            "SELECT job, schedule, tz, overridden, paused, version FROM jobs_schedules
+             WHERE version > $1 ORDER BY job",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(stored_job).collect())
+    }
+
     /// Writes the ends of a batch of workers' jobs, then claims each queue's share once.
     async fn claim_batch(&self, batch: Vec<ClaimRequest>) -> Result<Vec<Vec<Claimed>>, StoreError> {
         let mut shares = Shares::new(batch);
@@ -374,7 +386,7 @@ impl Db {
         sqlx::query(
             "INSERT INTO jobs_schedules (job, seen_until) SELECT value, $2 FROM json_each($1) WHERE true
              ON CONFLICT (job) DO UPDATE
-             SET seen_until = MAX(jobs_schedules.seen_until, excluded.seen_until)",
+             SET seen_until = MAX(COALESCE(jobs_schedules.seen_until, 0), excluded.seen_until)",
         )
         .bind(self.served())
         .bind(micros(now))
@@ -566,7 +578,7 @@ impl Store for SqliteStore {
                 sqlx::query_as(
                     "SELECT s.job, MAX(s.seen_until,
                          COALESCE((SELECT MAX(t.scheduled_at) FROM jobs_ticks t WHERE t.job = s.job), 0))
-                     FROM jobs_schedules s",
+                     FROM jobs_schedules s WHERE s.seen_until IS NOT NULL",
                 )
                     .fetch_all(&self.db.pool)
                     .await?;
@@ -574,6 +586,78 @@ impl Store for SqliteStore {
                 .into_iter()
                 .map(|(job, at)| (job, instant(at)))
                 .collect())
+        })
+    }
+
+    fn jobs(&self) -> StoreFuture<'_, Vec<StoredJob>> {
+        Box::pin(self.db.stored_jobs(-1))
+    }
+
+    fn changes(&self, since: i64) -> StoreFuture<'_, Vec<StoredJob>> {
+        Box::pin(self.db.stored_jobs(since))
+    }
+
+    fn define(&self, jobs: Vec<DefinedJob>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let rows: Vec<serde_json::Value> = jobs
+                .iter()
+                .map(|job| {
+                    let schedule = job.schedule.as_ref();
+                    serde_json::json!([
+                        job.job,
+                        schedule.map(|s| &s.expr),
+                        schedule.map(|s| &s.tz),
+                        job.origin
+                    ])
+                })
+                .collect();
+            // One writer at a time: the next version is the highest plus one.
+            sqlx::query(
+                "INSERT INTO jobs_schedules AS s (job, schedule, tz, code_schedule, code_tz, origin)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 1, value ->> 2, value ->> 3
+                 FROM json_each($1) WHERE true
+                 ON CONFLICT (job) DO UPDATE SET
+                     code_schedule = excluded.code_schedule,
+                     code_tz = excluded.code_tz,
+                     origin = excluded.origin,
+                     schedule = CASE WHEN s.overridden THEN s.schedule ELSE excluded.schedule END,
+                     tz = CASE WHEN s.overridden THEN s.tz ELSE excluded.tz END,
+                     version = CASE
+                         WHEN s.overridden OR (s.schedule IS excluded.schedule AND s.tz IS excluded.tz)
+                         THEN s.version
+                         ELSE (SELECT MAX(version) + 1 FROM jobs_schedules) END",
+            )
+            .bind(serde_json::Value::Array(rows).to_string())
+            .execute(&self.db.pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn control<'a>(&'a self, job: &'a str, change: ControlChange) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let (paused, schedule) = match &change {
+                ControlChange::Paused(paused) => (Some(*paused), None),
+                ControlChange::Rescheduled(schedule) => (None, Some(schedule)),
+            };
+            sqlx::query(
+                "INSERT INTO jobs_schedules AS s (job, schedule, tz, overridden, paused, version)
+                 VALUES ($1, $2, $3, $2 IS NOT NULL, COALESCE($4, 0),
+                         (SELECT COALESCE(MAX(version), 0) + 1 FROM jobs_schedules))
+                 ON CONFLICT (job) DO UPDATE SET
+                     paused = COALESCE($4, s.paused),
+                     schedule = COALESCE($2, s.schedule),
+                     tz = COALESCE($3, s.tz),
+                     overridden = s.overridden OR $2 IS NOT NULL,
+                     version = excluded.version",
+            )
+            .bind(job)
+            .bind(schedule.map(|s| s.expr.as_str()))
+            .bind(schedule.map(|s| s.tz.as_str()))
+            .bind(paused)
+            .execute(&self.db.pool)
+            .await?;
+            Ok(())
         })
     }
 

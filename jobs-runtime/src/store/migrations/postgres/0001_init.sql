@@ -53,11 +53,28 @@ CREATE TABLE jobs_ticks (
 
 CREATE INDEX jobs_ticks_unfinished ON jobs_ticks (lease_until) WHERE finished_at IS NULL;
 
--- Scheduled jobs as the cluster knows them: up to when some process ran each (renewed by every
--- heartbeat), so that a process starting after all were down knows which ticks nobody ran.
+-- Jobs as the cluster knows them, one row per job name: what every process follows (schedule,
+-- pause), what the code of the last process to start said, and up to when some process ran it.
 CREATE TABLE jobs_schedules (
-    job        TEXT PRIMARY KEY,
-    seen_until TIMESTAMPTZ NOT NULL
+    job           TEXT PRIMARY KEY,
+    -- The schedule every process follows (normalised expression, or `every 1m30s`) and its zone;
+    -- NULL for an on-demand job.
+    schedule      TEXT,
+    tz            TEXT,
+    -- As the code of the last process to start defines it.
+    code_schedule TEXT,
+    code_tz       TEXT,
+    -- Rescheduled at run time: a schedule changed in code no longer replaces it.
+    overridden    BOOLEAN NOT NULL DEFAULT FALSE,
+    paused        BOOLEAN NOT NULL DEFAULT FALSE,
+    -- 'code' (a #[job] function) or 'run time' (Handle::add_job).
+    origin        TEXT NOT NULL DEFAULT 'code',
+    -- Raised by every change of schedule or pause, so that processes find the changes since the
+    -- last they saw.
+    version       BIGINT NOT NULL DEFAULT 0,
+    -- Up to when some process ran the job (renewed by every heartbeat): the ticks after it were
+    -- missed while no process ran.
+    seen_until    TIMESTAMPTZ
 );
 
 -- Every insert of jobs tells the listening processes which queues got work, so that a job starts
@@ -72,3 +89,6 @@ $$;
 CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs_jobs
     REFERENCING NEW TABLE AS inserted
     FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify_enqueued();
+
+-- Versions of control changes, shared by every process.
+CREATE SEQUENCE jobs_control_version;
