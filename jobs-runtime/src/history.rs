@@ -1,9 +1,11 @@
 use crate::context::RunId;
+use crate::runtime::Shared;
 use crate::store::JobId;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 /// One tick of a job: a run with its outcome, or a tick that did not run and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +79,91 @@ impl std::fmt::Display for SkipReason {
     }
 }
 
+impl Outcome {
+    /// As a store keeps it.
+    pub(crate) fn stored(self) -> String {
+        match self {
+            Self::Succeeded => "succeeded".to_owned(),
+            Self::Failed => "failed".to_owned(),
+            Self::Cancelled => "cancelled".to_owned(),
+            Self::Skipped(reason) => format!("skipped: {reason}"),
+        }
+    }
+
+    /// [`Outcome::stored`] read back.
+    pub(crate) fn from_stored(stored: &str) -> Option<Self> {
+        Some(match stored {
+            "succeeded" => Self::Succeeded,
+            "failed" => Self::Failed,
+            "cancelled" => Self::Cancelled,
+            "skipped: overlap" => Self::Skipped(SkipReason::Overlap),
+            "skipped: paused" => Self::Skipped(SkipReason::Paused),
+            "skipped: missed" => Self::Skipped(SkipReason::Missed),
+            "skipped: shutdown" => Self::Skipped(SkipReason::Shutdown),
+            _ => return None,
+        })
+    }
+}
+
+/// Writes every record to a durable store, in batches of what piled up meanwhile, away from the
+/// runs that make them; retried with backoff while the database fails. Ends once `finish` is
+/// sent, after writing what is left (within `limit`: past it, the rest is reported lost).
+pub(crate) async fn write(
+    shared: Arc<Shared>,
+    mut records: mpsc::UnboundedReceiver<RunRecord>,
+    mut finish: oneshot::Receiver<()>,
+    limit: Duration,
+) {
+    let mut batch: Vec<RunRecord> = Vec::new();
+    let mut finishing: Option<tokio::time::Instant> = None;
+    loop {
+        if finishing.is_none() && batch.is_empty() {
+            tokio::select! {
+                biased;
+                _ = &mut finish => finishing = Some(tokio::time::Instant::now() + limit),
+                record = records.recv() => match record {
+                    Some(record) => batch.push(record),
+                    None => finishing = Some(tokio::time::Instant::now() + limit),
+                },
+            }
+        }
+        while batch.len() < 1_000 {
+            let Ok(record) = records.try_recv() else {
+                break;
+            };
+            batch.push(record);
+        }
+        if batch.is_empty() {
+            if finishing.is_some() {
+                break;
+            }
+            continue;
+        }
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match shared.store.record(&batch).await {
+                Ok(()) => {
+                    shared.store_recovered();
+                    batch.clear();
+                    break;
+                }
+                Err(error) => {
+                    shared.store_failed("writing run history", &error);
+                    if finishing.is_some_and(|until| tokio::time::Instant::now() >= until) {
+                        tracing::error!(
+                            records = batch.len(),
+                            "stopped before the run history could be written"
+                        );
+                        return;
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+}
+
 /// The last records of every job, bounded per job.
 ///
 /// Each job has its own buffer behind its own lock, handed to its runs, so that runs of
@@ -85,6 +172,8 @@ impl std::fmt::Display for SkipReason {
 pub(crate) struct History {
     limit: usize,
     jobs: Mutex<HashMap<Arc<str>, Arc<JobHistory>>>,
+    /// Where every record also goes, with a durable store: the task that writes them there.
+    sink: Option<mpsc::UnboundedSender<RunRecord>>,
 }
 
 /// One job's last records.
@@ -93,13 +182,15 @@ pub(crate) struct JobHistory {
     job: Arc<str>,
     limit: usize,
     records: Mutex<VecDeque<RunRecord>>,
+    sink: Option<mpsc::UnboundedSender<RunRecord>>,
 }
 
 impl History {
-    pub(crate) fn new(limit: usize) -> Self {
+    pub(crate) fn new(limit: usize, sink: Option<mpsc::UnboundedSender<RunRecord>>) -> Self {
         Self {
             limit,
             jobs: Mutex::default(),
+            sink,
         }
     }
 
@@ -111,6 +202,7 @@ impl History {
                 job: Arc::clone(job),
                 limit: self.limit,
                 records: Mutex::default(),
+                sink: self.sink.clone(),
             })
         });
         Arc::clone(history)
@@ -143,6 +235,10 @@ impl History {
 
 impl JobHistory {
     pub(crate) fn push(&self, record: RunRecord) {
+        if let Some(sink) = &self.sink {
+            // Closed only once the runtime has stopped, when no record is made any more.
+            let _ = sink.send(record.clone());
+        }
         if self.limit == 0 {
             return;
         }

@@ -8,8 +8,8 @@ use crate::reconcile::{self, Reconciled, Reconciliation, StoredJobReport};
 use crate::registry::{self, name_matches};
 use crate::scheduler::{Command, Event, Scheduler};
 use crate::store::{
-    self, Cancel, ControlChange, DefinedJob, JobId, JobState, Leases, MemoryStore, Store,
-    StoreError, StoreUrl,
+    self, Cancel, ControlChange, DefinedJob, JobId, JobState, MemoryStore, Store, StoreError,
+    StoreOptions, StoreUrl,
 };
 use crate::Error;
 use chrono::{DateTime, Utc};
@@ -267,7 +267,7 @@ pub struct Builder {
     default_queue_limit: usize,
     max_pending: usize,
     store: Option<String>,
-    leases: Leases,
+    options: StoreOptions,
 }
 
 impl Builder {
@@ -378,13 +378,21 @@ impl Builder {
     /// longer database outages and clock skew between processes; a shorter one retries the
     /// work of a dead process sooner.
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.leases.lease = lease.max(Duration::from_millis(300));
+        self.options.lease = lease.max(Duration::from_millis(300));
         self
     }
 
     /// How often a durable store is asked for jobs that other processes enqueued (default 1 s).
     pub fn poll_interval(mut self, every: Duration) -> Self {
-        self.leases.poll = every.max(Duration::from_millis(10));
+        self.options.poll = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// How long a durable store keeps run history, ended jobs and finished ticks (default 7
+    /// days). Older ones are deleted in small chunks in the background, never in the way of
+    /// claims. The memory store keeps [`Builder::history_limit`] records per job instead.
+    pub fn history_retention(mut self, retention: Duration) -> Self {
+        self.options.retention = retention;
         self
     }
 
@@ -458,7 +466,7 @@ impl Builder {
             default_queue_limit: self.default_queue_limit,
             max_pending: self.max_pending,
             store,
-            leases: self.leases,
+            options: self.options,
         })
     }
 }
@@ -501,7 +509,7 @@ pub struct Runtime {
     default_queue_limit: usize,
     max_pending: usize,
     store: StoreUrl,
-    leases: Leases,
+    options: StoreOptions,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -533,9 +541,10 @@ impl Runtime {
             default_queue_limit: queue::DEFAULT_LIMIT,
             max_pending: 1_000_000,
             store: None,
-            leases: Leases {
+            options: StoreOptions {
                 lease: Duration::from_secs(10),
                 poll: Duration::from_secs(1),
+                retention: Duration::from_secs(7 * 24 * 3600),
             },
         }
     }
@@ -554,12 +563,19 @@ impl Runtime {
         let (events, events_receiver) = mpsc::unbounded_channel();
         // Ended jobs answer `job_state` for as long as a job's history keeps its records.
         let keep_finished = self.history_limit.max(10_000);
-        let store = store::open(&self.store, self.leases, || {
+        let store = store::open(&self.store, self.options, || {
             MemoryStore::new(self.max_pending, keep_finished)
         })
         .await?;
+        // With a durable store, every record is also written there, by a task of its own.
+        let (sink, records) = if store.durable() {
+            let (sink, records) = mpsc::unbounded_channel();
+            (Some(sink), Some(records))
+        } else {
+            (None, None)
+        };
         let shared = Arc::new(Shared {
-            history: History::new(self.history_limit),
+            history: History::new(self.history_limit, sink),
             states: self.states,
             clock: self.clock.anchor(),
             shutdown: watch::Sender::new(false),
@@ -608,18 +624,28 @@ impl Runtime {
             let (finish, finished) = oneshot::channel();
             let task = tokio::spawn(crate::upkeep::run(
                 Arc::clone(&shared),
-                self.leases,
+                self.options,
                 reconciled.version,
                 finished,
+            ));
+            (finish, task)
+        });
+        let history = records.map(|records| {
+            let (finish, finished) = oneshot::channel();
+            let task = tokio::spawn(crate::history::write(
+                Arc::clone(&shared),
+                records,
+                finished,
+                self.options.lease,
             ));
             (finish, task)
         });
         let stopped = Arc::clone(&shared);
         tokio::spawn(async move {
             scheduler.run().await;
-            // The last heartbeat records up to when this process ran its jobs: stopped only
-            // once it is written.
-            if let Some((finish, task)) = upkeep {
+            // The last records, and the last heartbeat, which records up to when this process
+            // ran its jobs: stopped only once they are written.
+            for (finish, task) in history.into_iter().chain(upkeep) {
                 let _ = finish.send(());
                 let _ = task.await;
             }
@@ -862,6 +888,24 @@ impl Handle {
     #[must_use]
     pub fn history(&self, job: &str) -> Vec<RunRecord> {
         self.shared.history.of(job)
+    }
+
+    /// The last `limit` records of a job from a durable store: the runs of every process of
+    /// the cluster, and of earlier processes, oldest first. With the memory store, the same as
+    /// [`Handle::history`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownJob`] or [`Error::AmbiguousJob`] for a name that is not one job's;
+    /// [`Error::Database`] when the store cannot be read.
+    pub async fn stored_history(&self, job: &str, limit: usize) -> Result<Vec<RunRecord>, Error> {
+        if !self.shared.store.durable() {
+            let mut history = self.history(job);
+            history.drain(..history.len().saturating_sub(limit));
+            return Ok(history);
+        }
+        let name = self.shared.full_name(job)?;
+        Ok(self.shared.store.runs(&name, limit).await?)
     }
 
     /// Every job's last records, by scheduled instant.

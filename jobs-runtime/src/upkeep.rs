@@ -4,9 +4,10 @@
 use crate::queue::Queues;
 use crate::runtime::Shared;
 use crate::scheduler::Event;
-use crate::store::Leases;
+use crate::store::StoreOptions;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
@@ -16,13 +17,17 @@ use tokio::time::MissedTickBehavior;
 /// `version`: the highest version of control changes seen at startup; later ones are followed.
 pub(crate) async fn run(
     shared: Arc<Shared>,
-    leases: Leases,
+    options: StoreOptions,
     mut version: i64,
     finish: oneshot::Receiver<()>,
 ) {
-    let mut heartbeat = tokio::time::interval(leases.heartbeat());
+    let mut heartbeat = tokio::time::interval(options.heartbeat());
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut poll = tokio::time::interval(leases.poll);
+    let mut poll = tokio::time::interval(options.poll);
+    // Rows older than the retention go in small chunks, a minute apart at most: never in the way
+    // of claims.
+    let mut prune = tokio::time::interval(Duration::from_secs(60));
+    prune.set_missed_tick_behavior(MissedTickBehavior::Delay);
     poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tokio::pin!(finish);
     let mut announcements = shared.store.announcements();
@@ -36,6 +41,14 @@ pub(crate) async fn run(
                 }
             }
             _ = heartbeat.tick() => beat(&shared).await,
+            _ = prune.tick() => {
+                let before = shared.clock.now() - options.retention;
+                match shared.store.prune(before).await {
+                    Ok(0) => {}
+                    Ok(rows) => tracing::debug!(rows, "pruned history and ended jobs"),
+                    Err(error) => shared.store_failed("pruning history", &error),
+                }
+            }
             _ = poll.tick() => {
                 look(&shared).await;
                 version = follow(&shared, version).await;

@@ -18,9 +18,10 @@ mod sqlite;
 mod transaction;
 
 pub(crate) use memory::MemoryStore;
-pub(crate) use open::{open, Leases, StoreUrl};
+pub(crate) use open::{open, StoreOptions, StoreUrl};
 pub use transaction::{InsertFuture, PendingJob, Transactional};
 
+use crate::history::RunRecord;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::fmt;
@@ -365,6 +366,22 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// The jobs whose schedule or pause changed after `version`.
     fn changes(&self, _since: i64) -> StoreFuture<'_, Vec<StoredJob>> {
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Writes run history records (of every process: each writes its own).
+    fn record<'a>(&'a self, _runs: &'a [RunRecord]) -> StoreFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The last `limit` records of `job`, of every process, oldest first.
+    fn runs<'a>(&'a self, _job: &'a str, _limit: usize) -> StoreFuture<'a, Vec<RunRecord>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Deletes run history, ended jobs and finished ticks older than `before`, a chunk per
+    /// statement so that no statement holds locks for long; answers how many rows went.
+    fn prune(&self, _before: DateTime<Utc>) -> StoreFuture<'_, u64> {
+        Box::pin(async { Ok(0) })
     }
 
     /// Renews the leases of this process's jobs and ticks, records that its jobs ran until

@@ -69,16 +69,18 @@ impl StoreUrl {
     }
 }
 
-/// How a durable store holds what this process runs.
+/// How a durable store holds what this process runs, and keeps what has ended.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Leases {
+pub(crate) struct StoreOptions {
     /// How long a claim holds without a heartbeat: after that, another process takes it over.
     pub(crate) lease: Duration,
     /// How often jobs enqueued by other processes are looked for.
     pub(crate) poll: Duration,
+    /// How long run history, ended jobs and finished ticks are kept.
+    pub(crate) retention: Duration,
 }
 
-impl Leases {
+impl StoreOptions {
     /// Three heartbeats per lease: one lost or late heartbeat never loses a claim.
     pub(crate) fn heartbeat(self) -> Duration {
         self.lease / 3
@@ -88,7 +90,7 @@ impl Leases {
 /// Connects to the store, and for a database applies its migrations.
 pub(crate) async fn open(
     url: &StoreUrl,
-    leases: Leases,
+    leases: StoreOptions,
     memory: impl FnOnce() -> MemoryStore,
 ) -> Result<Arc<dyn Store>, Error> {
     #[cfg(not(any(feature = "sqlite", feature = "postgres")))]

@@ -6,15 +6,16 @@
 //! renewing loses its claims to the others. Every value is a bound parameter.
 
 use super::batch::{Batcher, Flush};
-use super::open::{owner, redact, Leases};
+use super::open::{owner, redact, StoreOptions};
 use super::sql::{
-    completion_row, db_id, in_queue_order, instant, job_id, job_state, stored_job, ClaimRequest,
-    Served, Shares, StoredRow,
+    completion_row, db_id, in_queue_order, instant, job_id, job_state, run_record, stored_job,
+    ClaimRequest, RunColumns, Served, Shares, StoredRow,
 };
 use super::{
     Cancel, Claim, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId,
     JobState, NewJob, Store, StoreError, StoreFuture, StoredJob, Waiting,
 };
+use crate::history::RunRecord;
 use crate::Error;
 use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions};
@@ -48,13 +49,13 @@ pub(crate) struct PostgresStore {
 struct Db {
     pool: PgPool,
     owner: Arc<str>,
-    leases: Leases,
+    leases: StoreOptions,
     /// The jobs this process runs; see [`Store::serve`].
     jobs: Served,
 }
 
 impl PostgresStore {
-    pub(crate) async fn open(url: &str, leases: Leases) -> Result<Self, Error> {
+    pub(crate) async fn open(url: &str, leases: StoreOptions) -> Result<Self, Error> {
         let unreachable = |error: sqlx::Error| Error::Database {
             reason: format!("cannot connect to {}: {error}", redact(url)),
         };
@@ -646,6 +647,104 @@ impl Store for PostgresStore {
             .execute(&self.db.pool)
             .await?;
             Ok(())
+        })
+    }
+
+    fn record<'a>(&'a self, runs: &'a [RunRecord]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let columns: Vec<RunColumns<'_>> = runs.iter().map(RunColumns::of).collect();
+            sqlx::query(
+                "INSERT INTO jobs_runs (job, run_id, job_id, scheduled_at, started_at, finished_at,
+                     attempts, outcome, error, lateness_us, permanent, payload, owner, recorded_at)
+                 SELECT r.*, $13, $14 FROM UNNEST($1::TEXT[], $2::BIGINT[], $3::BIGINT[],
+                     $4::TIMESTAMPTZ[], $5::TIMESTAMPTZ[], $6::TIMESTAMPTZ[], $7::INTEGER[],
+                     $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::BOOLEAN[], $12::TEXT[]) AS r",
+            )
+            .bind(columns.iter().map(|run| run.job).collect::<Vec<_>>())
+            .bind(columns.iter().map(|run| run.run_id).collect::<Vec<_>>())
+            .bind(columns.iter().map(|run| run.job_id).collect::<Vec<_>>())
+            .bind(runs.iter().map(|run| run.scheduled_at).collect::<Vec<_>>())
+            .bind(runs.iter().map(|run| run.started_at).collect::<Vec<_>>())
+            .bind(runs.iter().map(|run| run.finished_at).collect::<Vec<_>>())
+            .bind(columns.iter().map(|run| run.attempts).collect::<Vec<_>>())
+            .bind(
+                columns
+                    .iter()
+                    .map(|run| run.outcome.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(columns.iter().map(|run| run.error).collect::<Vec<_>>())
+            .bind(
+                columns
+                    .iter()
+                    .map(|run| run.lateness_us)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(columns.iter().map(|run| run.permanent).collect::<Vec<_>>())
+            .bind(columns.iter().map(|run| run.payload).collect::<Vec<_>>())
+            .bind(&*self.db.owner)
+            .bind(Utc::now())
+            .execute(&self.db.pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn runs<'a>(&'a self, job: &'a str, limit: usize) -> StoreFuture<'a, Vec<RunRecord>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT run_id, job_id, scheduled_at, started_at, finished_at, attempts, outcome,
+                     error, lateness_us, permanent, payload
+                 FROM jobs_runs WHERE job = $1 ORDER BY scheduled_at DESC, id DESC LIMIT $2",
+            )
+            .bind(job)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.db.pool)
+            .await?;
+            let name = self.db.jobs.intern(job);
+            let mut runs = Vec::with_capacity(rows.len());
+            for row in rows.iter().rev() {
+                let outcome: String = row.try_get(6)?;
+                runs.extend(run_record(
+                    Arc::clone(&name),
+                    (row.try_get(0)?, row.try_get(1)?),
+                    (row.try_get(2)?, row.try_get(3)?, row.try_get(4)?),
+                    row.try_get::<i32, _>(5)?.into(),
+                    &outcome,
+                    row.try_get(7)?,
+                    row.try_get(8)?,
+                    row.try_get(9)?,
+                    row.try_get(10)?,
+                ));
+            }
+            Ok(runs)
+        })
+    }
+
+    fn prune(&self, before: DateTime<Utc>) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let mut pruned = 0;
+            for statement in [
+                "DELETE FROM jobs_runs WHERE id IN
+                     (SELECT id FROM jobs_runs WHERE recorded_at < $1 LIMIT 5000)",
+                "DELETE FROM jobs_jobs WHERE id IN
+                     (SELECT id FROM jobs_jobs WHERE finished_at < $1 LIMIT 5000)",
+                "DELETE FROM jobs_ticks WHERE ctid = ANY(ARRAY(
+                     SELECT ctid FROM jobs_ticks WHERE finished_at < $1 LIMIT 5000))",
+            ] {
+                loop {
+                    let deleted = sqlx::query(statement)
+                        .bind(before)
+                        .execute(&self.db.pool)
+                        .await?
+                        .rows_affected();
+                    pruned += deleted;
+                    if deleted < 5000 {
+                        break;
+                    }
+                }
+            }
+            Ok(pruned)
         })
     }
 

@@ -2,6 +2,8 @@
 //! completion becomes a row, and the queue's order among the rows a claim returned.
 
 use super::{Claimed, Completion, JobId, JobState, StoredJob, StoredSchedule};
+use crate::context::RunId;
+use crate::history::{Outcome, RunRecord};
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -204,4 +206,70 @@ pub(super) fn stored_job(row: StoredRow) -> StoredJob {
         paused,
         version,
     }
+}
+
+/// A run record as both databases keep it, instants aside: job, run id, job id, attempts,
+/// outcome, error, lateness in microseconds, permanent, payload.
+pub(super) struct RunColumns<'a> {
+    pub(super) job: &'a str,
+    pub(super) run_id: Option<i64>,
+    pub(super) job_id: Option<i64>,
+    pub(super) attempts: i32,
+    pub(super) outcome: String,
+    pub(super) error: Option<&'a str>,
+    pub(super) lateness_us: Option<i64>,
+    pub(super) permanent: bool,
+    pub(super) payload: Option<&'a str>,
+}
+
+impl<'a> RunColumns<'a> {
+    pub(super) fn of(record: &'a RunRecord) -> Self {
+        Self {
+            job: &record.job,
+            run_id: record
+                .run_id
+                .map(|id| i64::try_from(id.0).unwrap_or(i64::MAX)),
+            job_id: record.job_id.map(db_id),
+            attempts: i32::try_from(record.attempts).unwrap_or(i32::MAX),
+            outcome: record.outcome.stored(),
+            error: record.error.as_deref(),
+            lateness_us: record
+                .lateness
+                .map(|late| i64::try_from(late.as_micros()).unwrap_or(i64::MAX)),
+            permanent: record.permanent,
+            payload: record.payload.as_deref(),
+        }
+    }
+}
+
+/// A stored run record read back, its instants already read; `None` for an outcome this
+/// version does not know.
+#[allow(clippy::too_many_arguments, reason = "one per column")]
+pub(super) fn run_record(
+    job: Arc<str>,
+    ids: (Option<i64>, Option<i64>),
+    instants: (DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    attempts: i64,
+    outcome: &str,
+    error: Option<String>,
+    lateness_us: Option<i64>,
+    permanent: bool,
+    payload: Option<String>,
+) -> Option<RunRecord> {
+    Some(RunRecord {
+        job,
+        run_id: ids.0.map(|id| RunId(u64::try_from(id).unwrap_or(0))),
+        scheduled_at: instants.0,
+        started_at: instants.1,
+        finished_at: instants.2,
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        outcome: Outcome::from_stored(outcome)?,
+        error,
+        lateness: lateness_us
+            .and_then(|late| u64::try_from(late).ok())
+            .map(std::time::Duration::from_micros),
+        permanent,
+        job_id: ids.1.map(job_id),
+        payload: payload.map(Arc::from),
+    })
 }

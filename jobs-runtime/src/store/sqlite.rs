@@ -8,15 +8,16 @@
 //! is still a bound parameter. Instants are microseconds since the Unix epoch.
 
 use super::batch::{Batcher, Flush};
-use super::open::{owner, redact, Leases};
+use super::open::{owner, redact, StoreOptions};
 use super::sql::{
-    completion_row, db_id, in_queue_order, instant, job_id, job_state, micros, stored_job,
-    ClaimRequest, Served, Shares, StoredRow,
+    completion_row, db_id, in_queue_order, instant, job_id, job_state, micros, run_record,
+    stored_job, ClaimRequest, RunColumns, Served, Shares, StoredRow,
 };
 use super::{
     Cancel, Claim, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId,
     JobState, NewJob, Store, StoreError, StoreFuture, StoredJob, Waiting,
 };
+use crate::history::RunRecord;
 use crate::Error;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
@@ -46,13 +47,13 @@ pub(crate) struct SqliteStore {
 struct Db {
     pool: SqlitePool,
     owner: Arc<str>,
-    leases: Leases,
+    leases: StoreOptions,
     /// The jobs this process runs; see [`Store::serve`].
     jobs: Served,
 }
 
 impl SqliteStore {
-    pub(crate) async fn open(url: &str, leases: Leases) -> Result<Self, Error> {
+    pub(crate) async fn open(url: &str, leases: StoreOptions) -> Result<Self, Error> {
         let unreachable = |error: sqlx::Error| Error::Database {
             reason: format!("cannot open {}: {error}", redact(url)),
         };
@@ -658,6 +659,107 @@ impl Store for SqliteStore {
             .execute(&self.db.pool)
             .await?;
             Ok(())
+        })
+    }
+
+    fn record<'a>(&'a self, runs: &'a [RunRecord]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let rows: Vec<serde_json::Value> = runs
+                .iter()
+                .map(|run| {
+                    let columns = RunColumns::of(run);
+                    serde_json::json!([
+                        columns.job,
+                        columns.run_id,
+                        columns.job_id,
+                        micros(run.scheduled_at),
+                        run.started_at.map(micros),
+                        run.finished_at.map(micros),
+                        columns.attempts,
+                        columns.outcome,
+                        columns.error,
+                        columns.lateness_us,
+                        columns.permanent,
+                        columns.payload
+                    ])
+                })
+                .collect();
+            sqlx::query(
+                "INSERT INTO jobs_runs (job, run_id, job_id, scheduled_at, started_at, finished_at,
+                     attempts, outcome, error, lateness_us, permanent, payload, owner, recorded_at)
+                 SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4,
+                     value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9,
+                     value ->> 10, value ->> 11, $2, $3
+                 FROM json_each($1)",
+            )
+            .bind(serde_json::Value::Array(rows).to_string())
+            .bind(&*self.db.owner)
+            .bind(micros(Utc::now()))
+            .execute(&self.db.pool)
+            .await?;
+            Ok(())
+        })
+    }
+
+    fn runs<'a>(&'a self, job: &'a str, limit: usize) -> StoreFuture<'a, Vec<RunRecord>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT run_id, job_id, scheduled_at, started_at, finished_at, attempts, outcome,
+                     error, lateness_us, permanent, payload
+                 FROM jobs_runs WHERE job = $1 ORDER BY scheduled_at DESC, id DESC LIMIT $2",
+            )
+            .bind(job)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.db.pool)
+            .await?;
+            let name = self.db.jobs.intern(job);
+            let mut runs = Vec::with_capacity(rows.len());
+            for row in rows.iter().rev() {
+                let outcome: String = row.try_get(6)?;
+                runs.extend(run_record(
+                    Arc::clone(&name),
+                    (row.try_get(0)?, row.try_get(1)?),
+                    (
+                        instant(row.try_get(2)?),
+                        row.try_get::<Option<i64>, _>(3)?.map(instant),
+                        row.try_get::<Option<i64>, _>(4)?.map(instant),
+                    ),
+                    row.try_get(5)?,
+                    &outcome,
+                    row.try_get(7)?,
+                    row.try_get(8)?,
+                    row.try_get(9)?,
+                    row.try_get(10)?,
+                ));
+            }
+            Ok(runs)
+        })
+    }
+
+    fn prune(&self, before: DateTime<Utc>) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let mut pruned = 0;
+            for statement in [
+                "DELETE FROM jobs_runs WHERE rowid IN
+                     (SELECT rowid FROM jobs_runs WHERE recorded_at < $1 LIMIT 5000)",
+                "DELETE FROM jobs_jobs WHERE rowid IN
+                     (SELECT rowid FROM jobs_jobs WHERE finished_at < $1 LIMIT 5000)",
+                "DELETE FROM jobs_ticks WHERE rowid IN
+                     (SELECT rowid FROM jobs_ticks WHERE finished_at < $1 LIMIT 5000)",
+            ] {
+                loop {
+                    let deleted = sqlx::query(statement)
+                        .bind(micros(before))
+                        .execute(&self.db.pool)
+                        .await?
+                        .rows_affected();
+                    pruned += deleted;
+                    if deleted < 5000 {
+                        break;
+                    }
+                }
+            }
+            Ok(pruned)
         })
     }
 

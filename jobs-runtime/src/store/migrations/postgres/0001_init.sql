@@ -92,3 +92,26 @@ CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs_jobs
 
 -- Versions of control changes, shared by every process.
 CREATE SEQUENCE jobs_control_version;
+
+-- Run history of every process: each run or skipped tick, as `Handle::history` shows it.
+CREATE TABLE jobs_runs (
+    id           BIGSERIAL PRIMARY KEY,
+    job          TEXT NOT NULL,
+    run_id       BIGINT,
+    job_id       BIGINT,
+    scheduled_at TIMESTAMPTZ NOT NULL,
+    started_at   TIMESTAMPTZ,
+    finished_at  TIMESTAMPTZ,
+    attempts     INTEGER NOT NULL,
+    -- 'succeeded', 'failed', 'cancelled', or 'skipped: <reason>'.
+    outcome      TEXT NOT NULL,
+    error        TEXT,
+    lateness_us  BIGINT,
+    permanent    BOOLEAN NOT NULL,
+    payload      TEXT,
+    owner        TEXT NOT NULL,
+    recorded_at  TIMESTAMPTZ NOT NULL
+);
+
+CREATE INDEX jobs_runs_job ON jobs_runs (job, scheduled_at);
+CREATE INDEX jobs_runs_recorded ON jobs_runs (recorded_at);

@@ -77,3 +77,26 @@ CREATE TABLE jobs_schedules (
     -- missed while no process ran.
     seen_until    INTEGER
 );
+
+-- Run history of every process: each run or skipped tick, as `Handle::history` shows it.
+CREATE TABLE jobs_runs (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    job          TEXT NOT NULL,
+    run_id       BIGINT,
+    job_id       BIGINT,
+    scheduled_at INTEGER NOT NULL,
+    started_at   INTEGER,
+    finished_at  INTEGER,
+    attempts     INTEGER NOT NULL,
+    -- 'succeeded', 'failed', 'cancelled', or 'skipped: <reason>'.
+    outcome      TEXT NOT NULL,
+    error        TEXT,
+    lateness_us  BIGINT,
+    permanent    INTEGER NOT NULL,
+    payload      TEXT,
+    owner        TEXT NOT NULL,
+    recorded_at  INTEGER NOT NULL
+);
+
+CREATE INDEX jobs_runs_job ON jobs_runs (job, scheduled_at);
+CREATE INDEX jobs_runs_recorded ON jobs_runs (recorded_at);
