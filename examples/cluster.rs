@@ -10,7 +10,9 @@
 //! ```
 //!
 //! Every line it prints names the process, so that the outputs of all of them can be merged and
-//! counted: `start`/`end` of each tick and each job.
+//! counted: `start`/`end` of each tick and each job. A process killed between a job's end and
+//! the store's record of it leaves that job to run again elsewhere: across a crash, jobs run at
+//! least once; while their process lives, never twice.
 
 use jobs_runtime::{job, JobContext, Runtime};
 use std::time::Duration;
@@ -51,7 +53,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let mut args = std::env::args().skip(1);
     let mut enqueue = 0;
-    let mut lease = Duration::from_secs(10);
+    // Shorter than the runtime's 10 s default, so that a killed process's work visibly passes to
+    // the others within seconds.
+    let mut lease = Duration::from_secs(5);
     while let Some(arg) = args.next() {
         let value = args.next().ok_or(format!("{arg} needs a value"))?;
         match arg.as_str() {
