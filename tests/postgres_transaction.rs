@@ -83,7 +83,10 @@ async fn a_runtime_in_memory_refuses_a_transactional_enqueue() {
         .enqueue_in(&mut *tx, 3)
         .await
         .unwrap_err();
-    assert!(matches!(refused, Error::NotTransactional { .. }), "{refused:?}");
+    assert!(
+        matches!(refused, Error::NotTransactional { .. }),
+        "{refused:?}"
+    );
     assert!(refused.to_string().contains("not PostgreSQL"), "{refused}");
     handle.shutdown().await;
 }

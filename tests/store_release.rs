@@ -33,7 +33,10 @@ async fn released_at_shutdown(url: &str) {
     let stopping = start(url, |_| std::future::pending::<()>()).await;
     let id = stopping.enqueue("slow").await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !matches!(stopping.job_state(id).await.unwrap(), JobState::Running { .. }) {
+    while !matches!(
+        stopping.job_state(id).await.unwrap(),
+        JobState::Running { .. }
+    ) {
         assert!(Instant::now() < deadline, "the job never started");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -43,7 +46,11 @@ async fn released_at_shutdown(url: &str) {
     let record = stopping.history("slow").pop().unwrap();
     assert_eq!(record.outcome, Outcome::Cancelled);
     assert!(
-        record.error.as_deref().unwrap_or_default().contains("released"),
+        record
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("released"),
         "{record:?}"
     );
     while taking_over.job_state(id).await.unwrap() != JobState::Succeeded {

@@ -8,8 +8,8 @@
 use super::batch::{Batcher, Flush};
 use super::open::{owner, redact, StoreOptions};
 use super::sql::{
-    completion_row, db_id, in_queue_order, instant, job_id, job_state, run_record, stored_job,
-    ClaimRequest, RunColumns, Served, Shares, StoredRow,
+    answer, completion_row, db_id, distinct, in_queue_order, instant, job_id, job_state,
+    run_record, stored_job, ClaimRequest, RunColumns, Served, Shares, StoredRow, TickKey,
 };
 use super::{
     Cancel, Claim, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId,
@@ -31,9 +31,6 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_
 
 /// The key of the advisory lock under which migrations run: "jobs" in ASCII.
 const MIGRATION_LOCK: i64 = 0x6a6f_6273;
-
-/// The instants of one tick, to the microsecond PostgreSQL keeps.
-type TickKey = (Arc<str>, i64);
 
 pub(crate) struct PostgresStore {
     db: Arc<Db>,
@@ -449,13 +446,17 @@ impl Db {
     async fn claim_ticks(&self, batch: Vec<TickKey>) -> Result<Vec<bool>, StoreError> {
         let (pool, owner, leases) = (&self.pool, &*self.owner, self.leases);
         let now = Utc::now();
-        let jobs: Vec<&str> = batch.iter().map(|(job, _)| &**job).collect();
-        let instants: Vec<DateTime<Utc>> = batch.iter().map(|&(_, at)| instant(at)).collect();
+        let keys = distinct(&batch);
+        let jobs: Vec<&str> = keys.iter().map(|(job, _)| &**job).collect();
+        let instants: Vec<DateTime<Utc>> = keys.iter().map(|&(_, at)| instant(at)).collect();
+        // A tick this process claimed already (its answer lost with a connection) is won again;
+        // one that another process holds is not.
         let won: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
-            "INSERT INTO jobs_ticks (job, scheduled_at, owner, claimed_at, lease_until)
-             SELECT t.job, t.scheduled_at, $1, $2, $3
-             FROM UNNEST($4::TEXT[], $5::TIMESTAMPTZ[]) AS t(job, scheduled_at)
-             ON CONFLICT (job, scheduled_at) DO NOTHING
+            "INSERT INTO jobs_ticks AS t (job, scheduled_at, owner, claimed_at, lease_until)
+             SELECT k.job, k.scheduled_at, $1, $2, $3
+             FROM UNNEST($4::TEXT[], $5::TIMESTAMPTZ[]) AS k(job, scheduled_at)
+             ON CONFLICT (job, scheduled_at) DO UPDATE SET lease_until = EXCLUDED.lease_until
+                 WHERE t.owner = $1 AND t.finished_at IS NULL
              RETURNING job, scheduled_at",
         )
         .bind(owner)
@@ -465,14 +466,12 @@ impl Db {
         .bind(&instants)
         .fetch_all(pool)
         .await?;
-        let won: HashSet<(String, i64)> = won
-            .into_iter()
-            .map(|(job, at)| (job, at.timestamp_micros()))
-            .collect();
-        Ok(batch
-            .into_iter()
-            .map(|(job, at)| won.contains(&(job.to_string(), at)))
-            .collect())
+        Ok(answer(
+            &batch,
+            won.into_iter()
+                .map(|(job, at)| (job, at.timestamp_micros()))
+                .collect(),
+        ))
     }
 
     /// Marks a batch of ticks finished, or released for another process to take over at once.

@@ -273,3 +273,42 @@ pub(super) fn run_record(
         payload: payload.map(Arc::from),
     })
 }
+
+/// A tick in a batch of claims: the job, and its instant in microseconds.
+pub(super) type TickKey = (Arc<str>, i64);
+
+/// The ticks of a batch, each once: an upsert may not touch a row twice.
+pub(super) fn distinct(batch: &[TickKey]) -> Vec<TickKey> {
+    let mut seen = std::collections::HashSet::new();
+    batch
+        .iter()
+        .filter(|key| seen.insert((*key).clone()))
+        .cloned()
+        .collect()
+}
+
+/// Whether each request of a batch won its tick: the first request of a tick that the statement
+/// returned; a second request of the same tick loses, so that it runs once here too.
+pub(super) fn answer(
+    batch: &[TickKey],
+    mut won: std::collections::HashSet<(String, i64)>,
+) -> Vec<bool> {
+    batch
+        .iter()
+        .map(|(job, at)| won.remove(&(job.to_string(), *at)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tick_asked_twice_in_one_batch_is_won_once() {
+        let tick = |job: &str, at| (Arc::from(job), at);
+        let batch = vec![tick("a", 1), tick("b", 1), tick("a", 1), tick("c", 2)];
+        assert_eq!(distinct(&batch), [tick("a", 1), tick("b", 1), tick("c", 2)]);
+        let won = [("a".to_owned(), 1), ("c".to_owned(), 2)].into();
+        assert_eq!(answer(&batch, won), [true, false, false, true]);
+    }
+}

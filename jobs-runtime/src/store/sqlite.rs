@@ -10,8 +10,8 @@
 use super::batch::{Batcher, Flush};
 use super::open::{owner, redact, StoreOptions};
 use super::sql::{
-    completion_row, db_id, in_queue_order, instant, job_id, job_state, micros, run_record,
-    stored_job, ClaimRequest, RunColumns, Served, Shares, StoredRow,
+    answer, completion_row, db_id, distinct, in_queue_order, instant, job_id, job_state, micros,
+    run_record, stored_job, ClaimRequest, RunColumns, Served, Shares, StoredRow, TickKey,
 };
 use super::{
     Cancel, Claim, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId,
@@ -32,8 +32,6 @@ use std::time::Duration;
 
 /// The migrations, in order; a version is never edited once released, only added to.
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_init.sql"))];
-
-type TickKey = (Arc<str>, i64);
 
 pub(crate) struct SqliteStore {
     db: Arc<Db>,
@@ -456,12 +454,16 @@ impl Db {
     async fn claim_ticks(&self, batch: Vec<TickKey>) -> Result<Vec<bool>, StoreError> {
         let (pool, owner, leases) = (&self.pool, &*self.owner, self.leases);
         let now = Utc::now();
-        let ticks: Vec<(&str, i64)> = batch.iter().map(|(job, at)| (&**job, *at)).collect();
-        // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+        let keys = distinct(&batch);
+        let ticks: Vec<(&str, i64)> = keys.iter().map(|(job, at)| (&**job, *at)).collect();
+        // `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT. A tick this
+        // process claimed already (its answer lost with a connection) is won again; one that
+        // another process holds is not.
         let won: Vec<(String, i64)> = sqlx::query_as(
-            "INSERT INTO jobs_ticks (job, scheduled_at, owner, claimed_at, lease_until)
+            "INSERT INTO jobs_ticks AS t (job, scheduled_at, owner, claimed_at, lease_until)
              SELECT value ->> 0, value ->> 1, $1, $2, $3 FROM json_each($4) WHERE true
-             ON CONFLICT (job, scheduled_at) DO NOTHING
+             ON CONFLICT (job, scheduled_at) DO UPDATE SET lease_until = excluded.lease_until
+                 WHERE t.owner = $1 AND t.finished_at IS NULL
              RETURNING job, scheduled_at",
         )
         .bind(owner)
@@ -470,11 +472,7 @@ impl Db {
         .bind(serde_json::to_string(&ticks).unwrap_or_else(|_| "[]".to_owned()))
         .fetch_all(pool)
         .await?;
-        let won: HashSet<(String, i64)> = won.into_iter().collect();
-        Ok(batch
-            .into_iter()
-            .map(|(job, at)| won.contains(&(job.to_string(), at)))
-            .collect())
+        Ok(answer(&batch, won.into_iter().collect()))
     }
 
     /// Marks a batch of ticks finished, or released for another process to take over at once.
