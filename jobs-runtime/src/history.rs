@@ -79,6 +79,10 @@ impl std::fmt::Display for SkipReason {
     }
 }
 
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "only a database store keeps records")
+)]
 impl Outcome {
     /// As a store keeps it.
     pub(crate) fn stored(self) -> String {

@@ -26,16 +26,16 @@ impl StoreUrl {
     /// The store the builder was given, else the one `JOBS_DATABASE_URL` names, else memory.
     pub(crate) fn choose(given: Option<&str>) -> Result<Self, Error> {
         match given {
-            Some(url) => Self::parse(url, "`Builder::store`"),
+            Some(url) => Self::parse(url, "`Builder::store`", compiled),
             None => match std::env::var(DATABASE_URL) {
-                Ok(url) if !url.trim().is_empty() => Self::parse(&url, DATABASE_URL),
+                Ok(url) if !url.trim().is_empty() => Self::parse(&url, DATABASE_URL, compiled),
                 _ => Ok(Self::Memory),
             },
         }
     }
 
-    /// `source` says where the URL came from, for the error.
-    fn parse(url: &str, source: &'static str) -> Result<Self, Error> {
+    /// `source` says where the URL came from, for the error; `compiled` whether a feature is.
+    fn parse(url: &str, source: &'static str, compiled: fn(&str) -> bool) -> Result<Self, Error> {
         let url = url.trim();
         let refuse = |reason: String| Error::StoreUrl {
             url: redact(url),
@@ -54,18 +54,22 @@ impl StoreUrl {
                 ))
             }
         };
-        let compiled = match store {
-            Self::Sqlite(_) => cfg!(feature = "sqlite"),
-            Self::Postgres(_) => cfg!(feature = "postgres"),
-            Self::Memory => true,
-        };
-        if compiled {
+        if compiled(feature) {
             Ok(store)
         } else {
             Err(refuse(format!(
                 "jobs-runtime was built without its `{feature}` feature: add `features = [\"{feature}\"]` to its line in Cargo.toml"
             )))
         }
+    }
+}
+
+/// Whether this build has the store feature `feature`.
+fn compiled(feature: &str) -> bool {
+    match feature {
+        "sqlite" => cfg!(feature = "sqlite"),
+        "postgres" => cfg!(feature = "postgres"),
+        _ => false,
     }
 }
 
@@ -156,7 +160,23 @@ mod tests {
 
     #[test]
     fn an_unknown_scheme_says_what_is_expected() {
-        let error = StoreUrl::parse("mysql://db/app", DATABASE_URL).unwrap_err();
+        let error = StoreUrl::parse("mysql://db/app", DATABASE_URL, compiled).unwrap_err();
         assert!(error.to_string().contains("expected `sqlite://"), "{error}");
+    }
+
+    #[test]
+    fn a_store_whose_feature_is_off_names_the_feature() {
+        let error = StoreUrl::parse("postgres://u:pw@db/app", DATABASE_URL, |_| false).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "cannot use the store `postgres://u:***@db/app` (from JOBS_DATABASE_URL): jobs-runtime was built without its `postgres` feature: add `features = [\"postgres\"]` to its line in Cargo.toml"
+        );
+        let sqlite = StoreUrl::parse("sqlite://jobs.db", "`Builder::store`", |feature| {
+            feature == "sqlite"
+        });
+        assert_eq!(
+            sqlite.unwrap(),
+            StoreUrl::Sqlite("sqlite://jobs.db".to_owned())
+        );
     }
 }
