@@ -8,7 +8,7 @@
 use super::batch::{Batcher, Flush};
 use super::open::{owner, redact, StoreOptions};
 use super::sql::{
-    answer, completion_row, db_id, distinct, in_queue_order, instant, job_id, job_state,
+    answer, completion_row, db_id, distinct, in_queue_order, instant, job_id, job_state, micros,
     run_record, stored_job, ClaimRequest, RunColumns, Served, Shares, StoredRow, TickKey,
 };
 use super::{
@@ -262,7 +262,7 @@ impl Db {
                 let payload: String = row.try_get(2)?;
                 let order = (
                     i64::from(row.try_get::<i16, _>(6)?),
-                    row.try_get::<DateTime<Utc>, _>(7)?.timestamp_micros(),
+                    micros(row.try_get(7)?),
                     row.try_get(0)?,
                 );
                 Ok((
@@ -468,9 +468,7 @@ impl Db {
         .await?;
         Ok(answer(
             &batch,
-            won.into_iter()
-                .map(|(job, at)| (job, at.timestamp_micros()))
-                .collect(),
+            won.into_iter().map(|(job, at)| (job, micros(at))).collect(),
         ))
     }
 
@@ -550,7 +548,7 @@ impl Store for PostgresStore {
     }
 
     fn claim_tick(&self, job: &Arc<str>, scheduled_at: DateTime<Utc>) -> StoreFuture<'_, bool> {
-        let key = (Arc::clone(job), scheduled_at.timestamp_micros());
+        let key = (Arc::clone(job), micros(scheduled_at));
         Box::pin(self.ticks.call(key))
     }
 
@@ -560,7 +558,7 @@ impl Store for PostgresStore {
         scheduled_at: DateTime<Utc>,
         released: bool,
     ) -> StoreFuture<'_, ()> {
-        let key = (Arc::clone(job), scheduled_at.timestamp_micros());
+        let key = (Arc::clone(job), micros(scheduled_at));
         Box::pin(self.finished.call((key, released)))
     }
 
