@@ -66,11 +66,8 @@ impl StoreUrl {
 
 /// Whether this build has the store feature `feature`.
 fn compiled(feature: &str) -> bool {
-    match feature {
-        "sqlite" => cfg!(feature = "sqlite"),
-        "postgres" => cfg!(feature = "postgres"),
-        _ => false,
-    }
+    (feature == "sqlite" && cfg!(feature = "sqlite"))
+        || (feature == "postgres" && cfg!(feature = "postgres"))
 }
 
 /// How a durable store holds what this process runs, and keeps what has ended.
