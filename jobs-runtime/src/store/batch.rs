@@ -8,6 +8,7 @@
 use super::StoreError;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// The most requests one statement carries, so that a huge burst still answers its first
@@ -72,4 +73,19 @@ impl<Request: Send + 'static, Answer: Send + 'static> Batcher<Request, Answer> {
             .await
             .unwrap_or_else(|_| Err(StoreError::Database("the store has closed".into())))
     }
+}
+
+/// A batcher whose statements run on `db`: `flush(db, batch)` answers one value per request.
+pub(crate) fn on<D, Request, Answer, F, Fut>(db: &Arc<D>, flush: F) -> Batcher<Request, Answer>
+where
+    D: Send + Sync + 'static,
+    Request: Send + 'static,
+    Answer: Send + 'static,
+    F: Fn(Arc<D>, Vec<Request>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Vec<Answer>, StoreError>> + Send + 'static,
+{
+    let db = Arc::clone(db);
+    Batcher::new(Box::new(move |batch| {
+        Box::pin(flush(Arc::clone(&db), batch))
+    }))
 }

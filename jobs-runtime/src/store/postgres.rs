@@ -5,7 +5,7 @@
 //! can. Every claim carries a lease that the owner's heartbeat renews; a process that stops
 //! renewing loses its claims to the others. Every value is a bound parameter.
 
-use super::batch::{Batcher, Flush};
+use super::batch::{self, Batcher};
 use super::open::{owner, redact, StoreOptions};
 use super::sql::{
     answer, completion_row, db_id, distinct, in_queue_order, instant, job_id, job_state, micros,
@@ -40,6 +40,7 @@ pub(crate) struct PostgresStore {
     finished: Batcher<(TickKey, bool), ()>,
     /// The workers' claims, with the ends of their last jobs, written together.
     claims: Batcher<ClaimRequest, Vec<Claimed>>,
+    enqueues: Batcher<NewJob, Enqueued>,
 }
 
 /// The connection and what every statement needs, shared with the batchers' tasks.
@@ -70,30 +71,14 @@ impl PostgresStore {
             leases,
             jobs: Served::default(),
         });
-        let ticks = {
-            let db = Arc::clone(&db);
-            let flush: Flush<TickKey, bool> = Box::new(move |batch| {
-                let db = Arc::clone(&db);
-                Box::pin(async move { db.claim_ticks(batch).await })
-            });
-            Batcher::new(flush)
-        };
-        let finished = {
-            let db = Arc::clone(&db);
-            let flush: Flush<(TickKey, bool), ()> = Box::new(move |batch| {
-                let db = Arc::clone(&db);
-                Box::pin(async move { db.finish_ticks(batch).await })
-            });
-            Batcher::new(flush)
-        };
-        let claims = {
-            let db = Arc::clone(&db);
-            let flush: Flush<ClaimRequest, Vec<Claimed>> = Box::new(move |batch| {
-                let db = Arc::clone(&db);
-                Box::pin(async move { db.claim_batch(batch).await })
-            });
-            Batcher::new(flush)
-        };
+        let ticks = batch::on(&db, |db, batch| async move { db.claim_ticks(batch).await });
+        let finished = batch::on(&db, |db, batch| async move { db.finish_ticks(batch).await });
+        let claims = batch::on(&db, |db, batch| async move { db.claim_batch(batch).await });
+        // Single enqueues from many callers at once share a statement, and a commit.
+        let enqueues = batch::on(
+            &db,
+            |db, batch| async move { db.enqueue_many_now(batch).await },
+        );
         let announcements = listen(&db.pool).await.map_err(unreachable)?;
         Ok(Self {
             db,
@@ -101,6 +86,7 @@ impl PostgresStore {
             ticks,
             finished,
             claims,
+            enqueues,
         })
     }
 }
@@ -499,7 +485,11 @@ impl Db {
 
 impl Store for PostgresStore {
     fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
-        Box::pin(self.db.enqueue_now(job))
+        if job.unique.is_some() {
+            // Its key needs its own statements.
+            return Box::pin(self.db.enqueue_now(job));
+        }
+        Box::pin(self.enqueues.call(job))
     }
 
     fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>> {

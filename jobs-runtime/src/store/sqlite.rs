@@ -7,7 +7,7 @@
 //! gives on PostgreSQL. Batches travel as JSON arrays read by `json_each`, so that every value
 //! is still a bound parameter. Instants are microseconds since the Unix epoch.
 
-use super::batch::{Batcher, Flush};
+use super::batch::{self, Batcher};
 use super::open::{owner, redact, StoreOptions};
 use super::sql::{
     answer, completion_row, db_id, distinct, in_queue_order, instant, job_id, job_state, micros,
@@ -39,6 +39,7 @@ pub(crate) struct SqliteStore {
     finished: Batcher<(TickKey, bool), ()>,
     /// The workers' claims, with the ends of their last jobs, written together.
     claims: Batcher<ClaimRequest, Vec<Claimed>>,
+    enqueues: Batcher<NewJob, Enqueued>,
 }
 
 /// The connection and what every statement needs, shared with the batchers' tasks.
@@ -75,35 +76,20 @@ impl SqliteStore {
             leases,
             jobs: Served::default(),
         });
-        let ticks = {
-            let db = Arc::clone(&db);
-            let flush: Flush<TickKey, bool> = Box::new(move |batch| {
-                let db = Arc::clone(&db);
-                Box::pin(async move { db.claim_ticks(batch).await })
-            });
-            Batcher::new(flush)
-        };
-        let finished = {
-            let db = Arc::clone(&db);
-            let flush: Flush<(TickKey, bool), ()> = Box::new(move |batch| {
-                let db = Arc::clone(&db);
-                Box::pin(async move { db.finish_ticks(batch).await })
-            });
-            Batcher::new(flush)
-        };
-        let claims = {
-            let db = Arc::clone(&db);
-            let flush: Flush<ClaimRequest, Vec<Claimed>> = Box::new(move |batch| {
-                let db = Arc::clone(&db);
-                Box::pin(async move { db.claim_batch(batch).await })
-            });
-            Batcher::new(flush)
-        };
+        let ticks = batch::on(&db, |db, batch| async move { db.claim_ticks(batch).await });
+        let finished = batch::on(&db, |db, batch| async move { db.finish_ticks(batch).await });
+        let claims = batch::on(&db, |db, batch| async move { db.claim_batch(batch).await });
+        // Single enqueues from many callers at once share a statement, and a commit.
+        let enqueues = batch::on(
+            &db,
+            |db, batch| async move { db.enqueue_many_now(batch).await },
+        );
         Ok(Self {
             db,
             ticks,
             finished,
             claims,
+            enqueues,
         })
     }
 }
@@ -503,7 +489,11 @@ impl Db {
 
 impl Store for SqliteStore {
     fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
-        Box::pin(self.db.enqueue_now(job))
+        if job.unique.is_some() {
+            // Its key needs its own statements.
+            return Box::pin(self.db.enqueue_now(job));
+        }
+        Box::pin(self.enqueues.call(job))
     }
 
     fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>> {
