@@ -145,6 +145,8 @@ pub(crate) async fn reconcile(
         });
     }
     report.sort_by(|a, b| a.name.cmp(&b.name));
+    // In name order, so that processes starting together lock the rows in one order.
+    defined.sort_by(|a, b| a.job.cmp(&b.job));
     store.define(defined).await?;
     Ok(Reconciled {
         report,

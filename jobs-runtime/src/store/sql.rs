@@ -12,7 +12,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 pub(super) struct Served(RwLock<Arc<[Arc<str>]>>);
 
 impl Served {
-    pub(super) fn set(&self, jobs: Vec<Arc<str>>) {
+    /// Sorted, so that statements that lock a row per job (the heartbeat's) lock them in the
+    /// same order in every process.
+    pub(super) fn set(&self, mut jobs: Vec<Arc<str>>) {
+        jobs.sort_unstable();
         *self.0.write().unwrap_or_else(PoisonError::into_inner) = jobs.into();
     }
 
@@ -277,14 +280,14 @@ pub(super) fn run_record(
 /// A tick in a batch of claims: the job, and its instant in microseconds.
 pub(super) type TickKey = (Arc<str>, i64);
 
-/// The ticks of a batch, each once: an upsert may not touch a row twice.
+/// The ticks of a batch, each once (an upsert may not touch a row twice), in order: processes
+/// claiming the same ticks at once then lock their rows in the same order, and never deadlock
+/// (which PostgreSQL would break only after its `deadlock_timeout`, a second late).
 pub(super) fn distinct(batch: &[TickKey]) -> Vec<TickKey> {
-    let mut seen = std::collections::HashSet::new();
-    batch
-        .iter()
-        .filter(|key| seen.insert((*key).clone()))
-        .cloned()
-        .collect()
+    let mut keys = batch.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
 }
 
 /// Whether each request of a batch won its tick: the first request of a tick that the statement
@@ -308,6 +311,12 @@ mod tests {
         let tick = |job: &str, at| (Arc::from(job), at);
         let batch = vec![tick("a", 1), tick("b", 1), tick("a", 1), tick("c", 2)];
         assert_eq!(distinct(&batch), [tick("a", 1), tick("b", 1), tick("c", 2)]);
+        let unordered = vec![tick("b", 2), tick("a", 3), tick("b", 1)];
+        assert_eq!(
+            distinct(&unordered),
+            [tick("a", 3), tick("b", 1), tick("b", 2)],
+            "every process locks in one order"
+        );
         let won = [("a".to_owned(), 1), ("c".to_owned(), 2)].into();
         assert_eq!(answer(&batch, won), [true, false, false, true]);
     }
