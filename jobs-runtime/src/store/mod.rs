@@ -7,6 +7,8 @@
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod batch;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod database;
 mod memory;
 mod open;
 #[cfg(feature = "postgres")]

@@ -99,12 +99,10 @@ pub(crate) async fn open(
     match url {
         StoreUrl::Memory => Ok(Arc::new(memory())),
         #[cfg(feature = "sqlite")]
-        StoreUrl::Sqlite(url) => Ok(Arc::new(
-            super::sqlite::SqliteStore::open(url, leases).await?,
-        )),
+        StoreUrl::Sqlite(url) => Ok(Arc::new(super::sqlite::Sqlite::open(url, leases).await?)),
         #[cfg(feature = "postgres")]
         StoreUrl::Postgres(url) => Ok(Arc::new(
-            super::postgres::PostgresStore::open(url, leases).await?,
+            super::postgres::Postgres::open(url, leases).await?,
         )),
         #[allow(unreachable_patterns, reason = "refused by StoreUrl::parse")]
         _ => unreachable!("a store whose feature is off is refused when the runtime is built"),

@@ -5,15 +5,15 @@
 //! can. Every claim carries a lease that the owner's heartbeat renews; a process that stops
 //! renewing loses its claims to the others. Every value is a bound parameter.
 
-use super::batch::{self, Batcher};
+use super::database::{Database, Dialect};
 use super::open::{owner, redact, StoreOptions};
 use super::sql::{
     answer, completion_row, db_id, distinct, in_queue_order, instant, job_id, job_state, micros,
-    run_record, stored_job, ClaimRequest, RunColumns, Served, Shares, StoredRow, TickKey,
+    run_record, stored_job, RunColumns, Served, StoredRow, TickKey,
 };
 use super::{
-    Cancel, Claim, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId,
-    JobState, NewJob, Store, StoreError, StoreFuture, StoredJob, Waiting,
+    Cancel, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId, JobState,
+    NewJob, StoreError, StoreFuture, StoredJob, Waiting,
 };
 use crate::history::RunRecord;
 use crate::Error;
@@ -22,7 +22,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolO
 use sqlx::{Connection, Row};
 use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -32,28 +32,17 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/postgres/0001_
 /// The key of the advisory lock under which migrations run: "jobs" in ASCII.
 const MIGRATION_LOCK: i64 = 0x6a6f_6273;
 
-pub(crate) struct PostgresStore {
-    db: Arc<Db>,
-    /// What `LISTEN jobs_enqueued` hears, until the runtime takes it.
-    announcements: Mutex<Option<mpsc::UnboundedReceiver<Arc<str>>>>,
-    ticks: Batcher<TickKey, bool>,
-    finished: Batcher<(TickKey, bool), ()>,
-    /// The workers' claims, with the ends of their last jobs, written together.
-    claims: Batcher<ClaimRequest, Vec<Claimed>>,
-    enqueues: Batcher<NewJob, Enqueued>,
-}
-
-/// The connection and what every statement needs, shared with the batchers' tasks.
-struct Db {
+/// The Postgres dialect: the connection and what every statement needs.
+pub(crate) struct Postgres {
     pool: PgPool,
     owner: Arc<str>,
     leases: StoreOptions,
-    /// The jobs this process runs; see [`Store::serve`].
+    /// The jobs this process runs; see [`Store::serve`](super::Store::serve).
     jobs: Served,
 }
 
-impl PostgresStore {
-    pub(crate) async fn open(url: &str, leases: StoreOptions) -> Result<Self, Error> {
+impl Postgres {
+    pub(crate) async fn open(url: &str, leases: StoreOptions) -> Result<Database<Self>, Error> {
         let unreachable = |error: sqlx::Error| Error::Database {
             reason: format!("cannot connect to {}: {error}", redact(url)),
         };
@@ -65,59 +54,49 @@ impl PostgresStore {
             .await
             .map_err(unreachable)?;
         migrate(&pool).await?;
-        let db = Arc::new(Db {
+        let db = Self {
             pool,
             owner: owner().into(),
             leases,
             jobs: Served::default(),
-        });
-        let ticks = batch::on(&db, |db, batch| async move { db.claim_ticks(batch).await });
-        let finished = batch::on(&db, |db, batch| async move { db.finish_ticks(batch).await });
-        let claims = batch::on(&db, |db, batch| async move { db.claim_batch(batch).await });
-        // Single enqueues from many callers at once share a statement, and a commit.
-        let enqueues = batch::on(
-            &db,
-            |db, batch| async move { db.enqueue_many_now(batch).await },
-        );
+        };
         let announcements = listen(&db.pool).await.map_err(unreachable)?;
-        Ok(Self {
-            db,
-            announcements: Mutex::new(Some(announcements)),
-            ticks,
-            finished,
-            claims,
-            enqueues,
-        })
+        Ok(Database::new(db, Some(announcements)))
     }
 }
 
-impl Db {
-    fn served(&self) -> Vec<String> {
+impl Postgres {
+    fn names(&self) -> Vec<String> {
         self.jobs.names().iter().map(ToString::to_string).collect()
     }
 
     fn lease_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
         now + self.leases.lease
     }
+}
 
-    async fn enqueue_now(&self, job: NewJob) -> Result<Enqueued, StoreError> {
-        let mut connection = self.pool.acquire().await?;
-        insert(&mut connection, &job).await
+impl Dialect for Postgres {
+    fn enqueue_one(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
+        Box::pin(async move {
+            let mut connection = self.pool.acquire().await?;
+            insert(&mut connection, &job).await
+        })
     }
 
     /// One `INSERT` of every job, or, when unique keys need their check, one transaction.
-    async fn enqueue_many_now(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>, StoreError> {
-        if jobs.iter().any(|job| job.unique.is_some()) {
-            let mut transaction = self.pool.begin().await?;
-            let mut stored = Vec::with_capacity(jobs.len());
-            for job in &jobs {
-                stored.push(insert(&mut transaction, job).await?);
+    fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>> {
+        Box::pin(async move {
+            if jobs.iter().any(|job| job.unique.is_some()) {
+                let mut transaction = self.pool.begin().await?;
+                let mut stored = Vec::with_capacity(jobs.len());
+                for job in &jobs {
+                    stored.push(insert(&mut transaction, job).await?);
+                }
+                transaction.commit().await?;
+                return Ok(stored);
             }
-            transaction.commit().await?;
-            return Ok(stored);
-        }
-        let column = |field: fn(&NewJob) -> &str| jobs.iter().map(field).collect::<Vec<_>>();
-        let mut ids: Vec<i64> = sqlx::query_scalar(
+            let column = |field: fn(&NewJob) -> &str| jobs.iter().map(field).collect::<Vec<_>>();
+            let mut ids: Vec<i64> = sqlx::query_scalar(
             "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at)
              SELECT job, queue, priority, payload, 'waiting', run_at, run_at, enqueued_at
              FROM UNNEST($1::TEXT[], $2::TEXT[], $3::SMALLINT[], $4::TEXT[], $5::TIMESTAMPTZ[], $6::TIMESTAMPTZ[])
@@ -132,33 +111,35 @@ impl Db {
         .bind(jobs.iter().map(|job| job.enqueued_at).collect::<Vec<_>>())
         .fetch_all(&self.pool)
         .await?;
-        // The sequence numbers the rows in the order UNNEST gives them, which is the jobs'.
-        ids.sort_unstable();
-        Ok(ids
-            .into_iter()
-            .map(|id| Enqueued::New(job_id(id)))
-            .collect())
+            // The sequence numbers the rows in the order UNNEST gives them, which is the jobs'.
+            ids.sort_unstable();
+            Ok(ids
+                .into_iter()
+                .map(|id| Enqueued::New(job_id(id)))
+                .collect())
+        })
     }
 
-    async fn complete(
-        &self,
-        completed: &[(JobId, Completion)],
+    fn complete<'a>(
+        &'a self,
+        completed: &'a [(JobId, Completion)],
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let mut ids = Vec::with_capacity(completed.len());
-        let mut states = Vec::with_capacity(completed.len());
-        let mut errors = Vec::with_capacity(completed.len());
-        let mut run_ats = Vec::with_capacity(completed.len());
-        for (id, completion) in completed {
-            let (state, error, run_at) = completion_row(completion, now);
-            ids.push(db_id(*id));
-            states.push(state);
-            errors.push(error);
-            run_ats.push(run_at);
-        }
-        // Only rows this process still holds: a job whose lease was lost belongs to whoever took
-        // it over.
-        sqlx::query(
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut ids = Vec::with_capacity(completed.len());
+            let mut states = Vec::with_capacity(completed.len());
+            let mut errors = Vec::with_capacity(completed.len());
+            let mut run_ats = Vec::with_capacity(completed.len());
+            for (id, completion) in completed {
+                let (state, error, run_at) = completion_row(completion, now);
+                ids.push(db_id(*id));
+                states.push(state);
+                errors.push(error);
+                run_ats.push(run_at);
+            }
+            // Only rows this process still holds: a job whose lease was lost belongs to whoever took
+            // it over.
+            sqlx::query(
             "UPDATE jobs_jobs AS j SET
                  state = CASE c.state WHEN 'released' THEN 'waiting' ELSE c.state END,
                  attempt = CASE c.state WHEN 'released' THEN j.attempt - 1 ELSE j.attempt END,
@@ -180,42 +161,33 @@ impl Db {
         .execute(&self.pool)
         .await
         ?;
-        Ok(())
+            Ok(())
+        })
     }
 
     /// The jobs whose version is above `since` (all of them for -1).
-    async fn stored_jobs(&self, since: i64) -> Result<Vec<StoredJob>, StoreError> {
-        let rows: Vec<StoredRow> = sqlx::query_as(
-            "SELECT job, schedule, tz, overridden, paused, version FROM jobs_schedules
+    fn stored_jobs(&self, since: i64) -> StoreFuture<'_, Vec<StoredJob>> {
+        Box::pin(async move {
+            let rows: Vec<StoredRow> = sqlx::query_as(
+                "SELECT job, schedule, tz, overridden, paused, version FROM jobs_schedules
              WHERE version > $1 ORDER BY job",
-        )
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(stored_job).collect())
-    }
-
-    /// Writes the ends of a batch of workers' jobs, then claims each queue's share once.
-    async fn claim_batch(&self, batch: Vec<ClaimRequest>) -> Result<Vec<Vec<Claimed>>, StoreError> {
-        let mut shares = Shares::new(batch);
-        if !shares.completed.is_empty() {
-            self.complete(&shares.completed, shares.now).await?;
-        }
-        for (queue, limit) in shares.wanted() {
-            let jobs = self.claim_rows(&queue, limit, shares.now).await?;
-            shares.give(&queue, jobs);
-        }
-        Ok(shares.answers())
+            )
+            .bind(since)
+            .fetch_all(&self.pool)
+            .await?;
+            Ok(rows.into_iter().map(stored_job).collect())
+        })
     }
 
     /// Takes up to `limit` due jobs of `queue`, in the queue's order.
-    async fn claim_rows(
-        &self,
-        queue: &str,
+    fn claim_rows<'a>(
+        &'a self,
+        queue: &'a str,
         limit: usize,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Claimed>, StoreError> {
-        let rows = sqlx::query(
+    ) -> StoreFuture<'a, Vec<Claimed>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
             "WITH picked AS (
                  SELECT id FROM jobs_jobs
                  WHERE state = 'waiting' AND queue = $1 AND run_at <= $2 AND job = ANY($3)
@@ -234,42 +206,44 @@ impl Db {
         )
         .bind(queue)
         .bind(now)
-        .bind(self.served())
+        .bind(self.names())
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind(&*self.owner)
         .bind(self.lease_until(now))
         .fetch_all(&self.pool)
         .await
         ?;
-        let mut jobs = Vec::with_capacity(rows.len());
-        for row in rows {
-            let claimed = (|| -> Result<_, sqlx::Error> {
-                let name: String = row.try_get(1)?;
-                let payload: String = row.try_get(2)?;
-                let order = (
-                    i64::from(row.try_get::<i16, _>(6)?),
-                    micros(row.try_get(7)?),
-                    row.try_get(0)?,
-                );
-                Ok((
-                    order,
-                    Claimed {
-                        id: job_id(row.try_get(0)?),
-                        job: self.jobs.intern(&name),
-                        payload: payload.into(),
-                        attempt: u32::try_from(row.try_get::<i32, _>(3)?).unwrap_or(1),
-                        due_at: row.try_get(4)?,
-                        started_at: row.try_get::<Option<DateTime<Utc>>, _>(5)?.unwrap_or(now),
-                    },
-                ))
-            })()?;
-            jobs.push(claimed);
-        }
-        Ok(in_queue_order(jobs))
+            let mut jobs = Vec::with_capacity(rows.len());
+            for row in rows {
+                let claimed = (|| -> Result<_, sqlx::Error> {
+                    let name: String = row.try_get(1)?;
+                    let payload: String = row.try_get(2)?;
+                    let order = (
+                        i64::from(row.try_get::<i16, _>(6)?),
+                        micros(row.try_get(7)?),
+                        row.try_get(0)?,
+                    );
+                    Ok((
+                        order,
+                        Claimed {
+                            id: job_id(row.try_get(0)?),
+                            job: self.jobs.intern(&name),
+                            payload: payload.into(),
+                            attempt: u32::try_from(row.try_get::<i32, _>(3)?).unwrap_or(1),
+                            due_at: row.try_get(4)?,
+                            started_at: row.try_get::<Option<DateTime<Utc>>, _>(5)?.unwrap_or(now),
+                        },
+                    ))
+                })()?;
+                jobs.push(claimed);
+            }
+            Ok(in_queue_order(jobs))
+        })
     }
 
-    async fn cancel_now(&self, id: JobId) -> Result<Cancel, StoreError> {
-        let waiting = sqlx::query(
+    fn cancel_waiting(&self, id: JobId) -> StoreFuture<'_, Option<Cancel>> {
+        Box::pin(async move {
+            let waiting = sqlx::query(
             "UPDATE jobs_jobs SET state = 'cancelled', finished_at = now(), owner = NULL, lease_until = NULL
              WHERE id = $1 AND state = 'waiting'
              RETURNING job, payload, due_at, attempt, started_at, error",
@@ -278,102 +252,107 @@ impl Db {
         .fetch_optional(&self.pool)
         .await
         ?;
-        if let Some(row) = waiting {
-            return (|| -> Result<_, sqlx::Error> {
+            let Some(row) = waiting else {
+                return Ok(None);
+            };
+            (|| -> Result<_, sqlx::Error> {
                 let name: String = row.try_get(0)?;
                 let payload: String = row.try_get(1)?;
-                Ok(Cancel::Cancelled {
+                Ok(Some(Cancel::Cancelled {
                     job: self.jobs.intern(&name),
                     payload: payload.into(),
                     due_at: row.try_get(2)?,
                     attempts: u32::try_from(row.try_get::<i32, _>(3)?).unwrap_or(0),
                     started_at: row.try_get(4)?,
                     error: row.try_get(5)?,
-                })
+                }))
             })()
-            .map_err(StoreError::from);
-        }
-        let running = sqlx::query(
-            "UPDATE jobs_jobs SET cancel_requested = owner <> $2
+            .map_err(StoreError::from)
+        })
+    }
+
+    fn cancel_running(&self, id: JobId) -> StoreFuture<'_, Option<Cancel>> {
+        Box::pin(async move {
+            let running = sqlx::query(
+                "UPDATE jobs_jobs SET cancel_requested = owner <> $2
              WHERE id = $1 AND state = 'running'
              RETURNING queue, owner = $2",
-        )
-        .bind(db_id(id))
-        .bind(&*self.owner)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(row) = running {
+            )
+            .bind(db_id(id))
+            .bind(&*self.owner)
+            .fetch_optional(&self.pool)
+            .await?;
+            let Some(row) = running else {
+                return Ok(None);
+            };
             let queue: String = row.try_get(0)?;
             let here: bool = row.try_get(1)?;
-            return Ok(if here {
+            Ok(Some(if here {
                 Cancel::Running {
                     queue: queue.into(),
                 }
             } else {
                 Cancel::Requested
-            });
-        }
-        match self.state_now(id, Utc::now()).await? {
-            // It changed between the statements: ask again.
-            JobState::Pending | JobState::Scheduled(_) | JobState::Running { .. } => {
-                Box::pin(self.cancel_now(id)).await
-            }
-            ended => Ok(Cancel::Finished(ended)),
-        }
+            }))
+        })
     }
 
-    async fn state_now(&self, id: JobId, now: DateTime<Utc>) -> Result<JobState, StoreError> {
-        let row = sqlx::query("SELECT state, run_at, attempt, error FROM jobs_jobs WHERE id = $1")
-            .bind(db_id(id))
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::UnknownId(id))?;
-        (|| -> Result<_, sqlx::Error> {
-            let state: String = row.try_get(0)?;
-            let run_at: DateTime<Utc> = row.try_get(1)?;
-            let attempt: i32 = row.try_get(2)?;
-            let error: Option<String> = row.try_get(3)?;
-            Ok(job_state(&state, run_at, attempt.into(), error, now))
-        })()
-        .map_err(StoreError::from)
+    fn state(&self, id: JobId, now: DateTime<Utc>) -> StoreFuture<'_, JobState> {
+        Box::pin(async move {
+            let row =
+                sqlx::query("SELECT state, run_at, attempt, error FROM jobs_jobs WHERE id = $1")
+                    .bind(db_id(id))
+                    .fetch_optional(&self.pool)
+                    .await?
+                    .ok_or(StoreError::UnknownId(id))?;
+            (|| -> Result<_, sqlx::Error> {
+                let state: String = row.try_get(0)?;
+                let run_at: DateTime<Utc> = row.try_get(1)?;
+                let attempt: i32 = row.try_get(2)?;
+                let error: Option<String> = row.try_get(3)?;
+                Ok(job_state(&state, run_at, attempt.into(), error, now))
+            })()
+            .map_err(StoreError::from)
+        })
     }
 
-    async fn heartbeat_now(&self, now: DateTime<Utc>) -> Result<Heartbeat, StoreError> {
-        let lease_until = self.lease_until(now);
-        let mut beat = Heartbeat::default();
-        let mine = sqlx::query(
-            "UPDATE jobs_jobs SET lease_until = $2 WHERE owner = $1 AND state = 'running'
+    fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
+        Box::pin(async move {
+            let lease_until = self.lease_until(now);
+            let mut beat = Heartbeat::default();
+            let mine = sqlx::query(
+                "UPDATE jobs_jobs SET lease_until = $2 WHERE owner = $1 AND state = 'running'
              RETURNING id, queue, cancel_requested",
-        )
-        .bind(&*self.owner)
-        .bind(lease_until)
-        .fetch_all(&self.pool)
-        .await?;
-        for row in mine {
-            if row.try_get::<bool, _>(2)? {
-                let queue: String = row.try_get(1)?;
-                beat.cancel.push((job_id(row.try_get(0)?), queue.into()));
+            )
+            .bind(&*self.owner)
+            .bind(lease_until)
+            .fetch_all(&self.pool)
+            .await?;
+            for row in mine {
+                if row.try_get::<bool, _>(2)? {
+                    let queue: String = row.try_get(1)?;
+                    beat.cancel.push((job_id(row.try_get(0)?), queue.into()));
+                }
             }
-        }
-        sqlx::query(
-            "UPDATE jobs_ticks SET lease_until = $2 WHERE owner = $1 AND finished_at IS NULL",
-        )
-        .bind(&*self.owner)
-        .bind(lease_until)
-        .execute(&self.pool)
-        .await?;
-        sqlx::query(
+            sqlx::query(
+                "UPDATE jobs_ticks SET lease_until = $2 WHERE owner = $1 AND finished_at IS NULL",
+            )
+            .bind(&*self.owner)
+            .bind(lease_until)
+            .execute(&self.pool)
+            .await?;
+            sqlx::query(
             "INSERT INTO jobs_schedules (job, seen_until) SELECT job, $2 FROM UNNEST($1::TEXT[]) AS job
              ON CONFLICT (job) DO UPDATE
              SET seen_until = GREATEST(jobs_schedules.seen_until, EXCLUDED.seen_until)",
         )
-        .bind(self.served())
+        .bind(self.names())
         .bind(now)
         .execute(&self.pool)
         .await?;
-        // The owner's attempt counts: a job that kills its process cannot be retried forever.
-        let reclaimed: Vec<String> = sqlx::query_scalar(
-            "UPDATE jobs_jobs SET
+            // The owner's attempt counts: a job that kills its process cannot be retried forever.
+            let reclaimed: Vec<String> = sqlx::query_scalar(
+                "UPDATE jobs_jobs SET
                  state = 'waiting',
                  run_at = $1,
                  error = 'attempt ' || attempt || ' was lost: its process (' || COALESCE(owner, '?')
@@ -383,88 +362,95 @@ impl Db {
                  cancel_requested = FALSE
              WHERE state = 'running' AND lease_until < $1
              RETURNING queue",
-        )
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await?;
-        let reclaimed: HashSet<String> = reclaimed.into_iter().collect();
-        beat.reclaimed = reclaimed.into_iter().map(Into::into).collect();
-        let ticks = sqlx::query(
-            "UPDATE jobs_ticks SET owner = $1, lease_until = $2
+            )
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+            let reclaimed: HashSet<String> = reclaimed.into_iter().collect();
+            beat.reclaimed = reclaimed.into_iter().map(Into::into).collect();
+            let ticks = sqlx::query(
+                "UPDATE jobs_ticks SET owner = $1, lease_until = $2
              WHERE finished_at IS NULL AND lease_until < $3 AND job = ANY($4)
              RETURNING job, scheduled_at",
-        )
-        .bind(&*self.owner)
-        .bind(lease_until)
-        .bind(now)
-        .bind(self.served())
-        .fetch_all(&self.pool)
-        .await?;
-        for row in ticks {
-            let name: String = row.try_get(0)?;
-            beat.ticks.push((self.jobs.intern(&name), row.try_get(1)?));
-        }
-        Ok(beat)
+            )
+            .bind(&*self.owner)
+            .bind(lease_until)
+            .bind(now)
+            .bind(self.names())
+            .fetch_all(&self.pool)
+            .await?;
+            for row in ticks {
+                let name: String = row.try_get(0)?;
+                beat.ticks.push((self.jobs.intern(&name), row.try_get(1)?));
+            }
+            Ok(beat)
+        })
     }
 
-    async fn poll_now(&self) -> Result<Vec<Waiting>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT queue, MIN(run_at) FROM jobs_jobs
+    fn poll(&self) -> StoreFuture<'_, Vec<Waiting>> {
+        Box::pin(async move {
+            let rows = sqlx::query(
+                "SELECT queue, MIN(run_at) FROM jobs_jobs
              WHERE state = 'waiting' AND job = ANY($1)
              GROUP BY queue",
-        )
-        .bind(self.served())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|row| {
-                let queue: String = row.try_get(0)?;
-                Ok(Waiting {
-                    queue: queue.into(),
-                    next_at: row.try_get(1)?,
+            )
+            .bind(self.names())
+            .fetch_all(&self.pool)
+            .await?;
+            rows.into_iter()
+                .map(|row| {
+                    let queue: String = row.try_get(0)?;
+                    Ok(Waiting {
+                        queue: queue.into(),
+                        next_at: row.try_get(1)?,
+                    })
                 })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+                .collect::<Result<_, sqlx::Error>>()
+                .map_err(StoreError::from)
+        })
     }
 
     /// Inserts the claims of a batch of ticks; those that conflict were claimed by another process.
-    async fn claim_ticks(&self, batch: Vec<TickKey>) -> Result<Vec<bool>, StoreError> {
-        let (pool, owner, leases) = (&self.pool, &*self.owner, self.leases);
-        let now = Utc::now();
-        let keys = distinct(&batch);
-        let jobs: Vec<&str> = keys.iter().map(|(job, _)| &**job).collect();
-        let instants: Vec<DateTime<Utc>> = keys.iter().map(|&(_, at)| instant(at)).collect();
-        // A tick this process claimed already (its answer lost with a connection) is won again;
-        // one that another process holds is not.
-        let won: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
-            "INSERT INTO jobs_ticks AS t (job, scheduled_at, owner, claimed_at, lease_until)
+    fn claim_ticks(&self, batch: Vec<TickKey>) -> StoreFuture<'_, Vec<bool>> {
+        Box::pin(async move {
+            let (pool, owner, leases) = (&self.pool, &*self.owner, self.leases);
+            let now = Utc::now();
+            let keys = distinct(&batch);
+            let jobs: Vec<&str> = keys.iter().map(|(job, _)| &**job).collect();
+            let instants: Vec<DateTime<Utc>> = keys.iter().map(|&(_, at)| instant(at)).collect();
+            // A tick this process claimed already (its answer lost with a connection) is won again;
+            // one that another process holds is not.
+            let won: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+                "INSERT INTO jobs_ticks AS t (job, scheduled_at, owner, claimed_at, lease_until)
              SELECT k.job, k.scheduled_at, $1, $2, $3
              FROM UNNEST($4::TEXT[], $5::TIMESTAMPTZ[]) AS k(job, scheduled_at)
              ON CONFLICT (job, scheduled_at) DO UPDATE SET lease_until = EXCLUDED.lease_until
                  WHERE t.owner = $1 AND t.finished_at IS NULL
              RETURNING job, scheduled_at",
-        )
-        .bind(owner)
-        .bind(now)
-        .bind(now + leases.lease)
-        .bind(&jobs)
-        .bind(&instants)
-        .fetch_all(pool)
-        .await?;
-        Ok(answer(
-            &batch,
-            won.into_iter().map(|(job, at)| (job, micros(at))).collect(),
-        ))
+            )
+            .bind(owner)
+            .bind(now)
+            .bind(now + leases.lease)
+            .bind(&jobs)
+            .bind(&instants)
+            .fetch_all(pool)
+            .await?;
+            Ok(answer(
+                &batch,
+                won.into_iter().map(|(job, at)| (job, micros(at))).collect(),
+            ))
+        })
     }
 
     /// Marks a batch of ticks finished, or released for another process to take over at once.
-    async fn finish_ticks(&self, batch: Vec<(TickKey, bool)>) -> Result<Vec<()>, StoreError> {
-        let pool = &self.pool;
-        let jobs: Vec<&str> = batch.iter().map(|((job, _), _)| &**job).collect();
-        let instants: Vec<DateTime<Utc>> = batch.iter().map(|&((_, at), _)| instant(at)).collect();
-        let released: Vec<bool> = batch.iter().map(|&(_, released)| released).collect();
-        sqlx::query(
+    fn finish_ticks(&self, batch: Vec<(TickKey, bool)>) -> StoreFuture<'_, Vec<()>> {
+        Box::pin(async move {
+            let pool = &self.pool;
+            let jobs: Vec<&str> = batch.iter().map(|((job, _), _)| &**job).collect();
+            let instants: Vec<DateTime<Utc>> =
+                batch.iter().map(|&((_, at), _)| instant(at)).collect();
+            let released: Vec<bool> = batch.iter().map(|&(_, released)| released).collect();
+            sqlx::query(
             "UPDATE jobs_ticks AS t SET
              finished_at = CASE WHEN f.released THEN NULL ELSE $1 END,
              owner = CASE WHEN f.released THEN NULL ELSE t.owner END,
@@ -479,81 +465,18 @@ impl Db {
         .bind(&*self.owner)
         .execute(pool)
         .await?;
-        Ok(vec![(); batch.len()])
-    }
-}
-
-impl Store for PostgresStore {
-    fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
-        if job.unique.is_some() {
-            // Its key needs its own statements.
-            return Box::pin(self.db.enqueue_now(job));
-        }
-        Box::pin(self.enqueues.call(job))
-    }
-
-    fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>> {
-        Box::pin(self.db.enqueue_many_now(jobs))
-    }
-
-    fn claim<'a>(
-        &'a self,
-        queue: &'a str,
-        limit: usize,
-        now: DateTime<Utc>,
-        completed: &'a mut Vec<(JobId, Completion)>,
-    ) -> StoreFuture<'a, Claim> {
-        Box::pin(async move {
-            let request = ClaimRequest::new(queue, limit, now, completed);
-            let jobs = self.claims.call(request).await?;
-            completed.clear();
-            Ok(Claim {
-                jobs,
-                // The poll finds the instants of later jobs, whoever enqueued them.
-                next_at: None,
-            })
+            Ok(vec![(); batch.len()])
         })
-    }
-
-    fn cancel(&self, id: JobId) -> StoreFuture<'_, Cancel> {
-        Box::pin(self.db.cancel_now(id))
-    }
-
-    fn state(&self, id: JobId) -> StoreFuture<'_, JobState> {
-        Box::pin(self.db.state_now(id, Utc::now()))
     }
 
     fn waiting(&self) -> StoreFuture<'_, usize> {
         Box::pin(async {
             let waiting: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM jobs_jobs WHERE state = 'waiting'")
-                    .fetch_one(&self.db.pool)
+                    .fetch_one(&self.pool)
                     .await?;
             Ok(usize::try_from(waiting).unwrap_or(0))
         })
-    }
-
-    fn durable(&self) -> bool {
-        true
-    }
-
-    fn claim_tick(&self, job: &Arc<str>, scheduled_at: DateTime<Utc>) -> StoreFuture<'_, bool> {
-        let key = (Arc::clone(job), micros(scheduled_at));
-        Box::pin(self.ticks.call(key))
-    }
-
-    fn finish_tick(
-        &self,
-        job: &Arc<str>,
-        scheduled_at: DateTime<Utc>,
-        released: bool,
-    ) -> StoreFuture<'_, ()> {
-        let key = (Arc::clone(job), micros(scheduled_at));
-        Box::pin(self.finished.call((key, released)))
-    }
-
-    fn serve(&self, jobs: Vec<Arc<str>>) {
-        self.db.jobs.set(jobs);
     }
 
     fn seen(&self) -> StoreFuture<'_, HashMap<String, DateTime<Utc>>> {
@@ -566,18 +489,10 @@ impl Store for PostgresStore {
                          (SELECT MAX(t.scheduled_at) FROM jobs_ticks t WHERE t.job = s.job))
                      FROM jobs_schedules s WHERE s.seen_until IS NOT NULL",
                 )
-                    .fetch_all(&self.db.pool)
+                    .fetch_all(&self.pool)
                     .await?;
             Ok(rows.into_iter().collect())
         })
-    }
-
-    fn jobs(&self) -> StoreFuture<'_, Vec<StoredJob>> {
-        Box::pin(self.db.stored_jobs(-1))
-    }
-
-    fn changes(&self, since: i64) -> StoreFuture<'_, Vec<StoredJob>> {
-        Box::pin(self.db.stored_jobs(since))
     }
 
     fn define(&self, jobs: Vec<DefinedJob>) -> StoreFuture<'_, ()> {
@@ -605,7 +520,7 @@ impl Store for PostgresStore {
             .bind(column(|job| job.schedule.as_ref().map(|s| s.expr.as_str())))
             .bind(column(|job| job.schedule.as_ref().map(|s| s.tz.as_str())))
             .bind(column(|job| Some(job.origin)))
-            .execute(&self.db.pool)
+            .execute(&self.pool)
             .await?;
             Ok(())
         })
@@ -631,7 +546,7 @@ impl Store for PostgresStore {
             .bind(schedule.map(|s| s.expr.as_str()))
             .bind(schedule.map(|s| s.tz.as_str()))
             .bind(paused)
-            .execute(&self.db.pool)
+            .execute(&self.pool)
             .await?;
             Ok(())
         })
@@ -669,9 +584,9 @@ impl Store for PostgresStore {
             )
             .bind(columns.iter().map(|run| run.permanent).collect::<Vec<_>>())
             .bind(columns.iter().map(|run| run.payload).collect::<Vec<_>>())
-            .bind(&*self.db.owner)
+            .bind(&*self.owner)
             .bind(Utc::now())
-            .execute(&self.db.pool)
+            .execute(&self.pool)
             .await?;
             Ok(())
         })
@@ -686,9 +601,9 @@ impl Store for PostgresStore {
             )
             .bind(job)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(&self.db.pool)
+            .fetch_all(&self.pool)
             .await?;
-            let name = self.db.jobs.intern(job);
+            let name = self.jobs.intern(job);
             let mut runs = Vec::with_capacity(rows.len());
             for row in rows.iter().rev() {
                 let outcome: String = row.try_get(6)?;
@@ -722,7 +637,7 @@ impl Store for PostgresStore {
                 loop {
                     let deleted = sqlx::query(statement)
                         .bind(before)
-                        .execute(&self.db.pool)
+                        .execute(&self.pool)
                         .await?
                         .rows_affected();
                     pruned += deleted;
@@ -735,23 +650,12 @@ impl Store for PostgresStore {
         })
     }
 
-    fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
-        Box::pin(self.db.heartbeat_now(now))
+    fn served(&self) -> &Served {
+        &self.jobs
     }
 
     fn transactional(&self) -> bool {
         true
-    }
-
-    fn announcements(&self) -> Option<mpsc::UnboundedReceiver<Arc<str>>> {
-        self.announcements
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-    }
-
-    fn poll(&self) -> StoreFuture<'_, Vec<Waiting>> {
-        Box::pin(self.db.poll_now())
     }
 }
 
