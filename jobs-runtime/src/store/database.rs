@@ -29,12 +29,14 @@ pub(super) trait Dialect: Send + Sync + 'static {
         completed: &'a [(JobId, Completion)],
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, ()>;
-    /// Takes up to `limit` due jobs of `queue`, in the queue's order.
+    /// Records how `completed` ended, then takes up to `limit` due jobs of `queue`, in the
+    /// queue's order.
     fn claim_rows<'a>(
         &'a self,
         queue: &'a str,
         limit: usize,
         now: DateTime<Utc>,
+        completed: &'a [(JobId, Completion)],
     ) -> StoreFuture<'a, Vec<Claimed>>;
     /// Cancels the job if it waits.
     fn cancel_waiting(&self, id: JobId) -> StoreFuture<'_, Option<Cancel>>;
@@ -98,11 +100,15 @@ async fn claim_batch<D: Dialect>(
     batch: Vec<ClaimRequest>,
 ) -> Result<Vec<Vec<Claimed>>, super::StoreError> {
     let mut shares = Shares::new(batch);
-    if !shares.completed.is_empty() {
-        db.complete(&shares.completed, shares.now).await?;
+    let mut completed = std::mem::take(&mut shares.completed);
+    let wanted = shares.wanted();
+    if wanted.is_empty() && !completed.is_empty() {
+        db.complete(&completed, shares.now).await?;
     }
-    for (queue, limit) in shares.wanted() {
-        let jobs = db.claim_rows(&queue, limit, shares.now).await?;
+    for (queue, limit) in wanted {
+        // The ends go with the first claim.
+        let jobs = db.claim_rows(&queue, limit, shares.now, &completed).await?;
+        completed.clear();
         shares.give(&queue, jobs);
     }
     Ok(shares.answers())

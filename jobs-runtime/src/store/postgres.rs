@@ -126,17 +126,7 @@ impl Dialect for Postgres {
         now: DateTime<Utc>,
     ) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let mut ids = Vec::with_capacity(completed.len());
-            let mut states = Vec::with_capacity(completed.len());
-            let mut errors = Vec::with_capacity(completed.len());
-            let mut run_ats = Vec::with_capacity(completed.len());
-            for (id, completion) in completed {
-                let (state, error, run_at) = completion_row(completion, now);
-                ids.push(db_id(*id));
-                states.push(state);
-                errors.push(error);
-                run_ats.push(run_at);
-            }
+            let (ids, states, errors, run_ats) = completion_columns(completed, now);
             // Only rows this process still holds: a job whose lease was lost belongs to whoever took
             // it over.
             sqlx::query(
@@ -180,15 +170,32 @@ impl Dialect for Postgres {
     }
 
     /// Takes up to `limit` due jobs of `queue`, in the queue's order.
+    /// One statement, so one commit: the ends of the batch's jobs (a data-modifying `WITH`,
+    /// which runs whether or not it is read) and the claim of the next.
     fn claim_rows<'a>(
         &'a self,
         queue: &'a str,
         limit: usize,
         now: DateTime<Utc>,
+        completed: &'a [(JobId, Completion)],
     ) -> StoreFuture<'a, Vec<Claimed>> {
         Box::pin(async move {
+            let (ids, states, errors, run_ats) = completion_columns(completed, now);
             let rows = sqlx::query(
-            "WITH picked AS (
+            "WITH done AS (
+                 UPDATE jobs_jobs AS j SET
+                     state = CASE c.state WHEN 'released' THEN 'waiting' ELSE c.state END,
+                     attempt = CASE c.state WHEN 'released' THEN j.attempt - 1 ELSE j.attempt END,
+                     run_at = COALESCE(c.run_at, j.run_at),
+                     error = COALESCE(c.error, j.error),
+                     finished_at = CASE WHEN c.state IN ('succeeded', 'failed', 'cancelled') THEN $2 END,
+                     owner = NULL,
+                     lease_until = NULL
+                 FROM UNNEST($7::BIGINT[], $8::TEXT[], $9::TEXT[], $10::TIMESTAMPTZ[])
+                     AS c(id, state, error, run_at)
+                 WHERE j.id = c.id AND j.owner = $5 AND j.state = 'running'
+             ),
+             picked AS (
                  SELECT id FROM jobs_jobs
                  WHERE state = 'waiting' AND queue = $1 AND run_at <= $2 AND job = ANY($3)
                  ORDER BY priority DESC, run_at, id
@@ -210,6 +217,10 @@ impl Dialect for Postgres {
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind(&*self.owner)
         .bind(self.lease_until(now))
+        .bind(&ids)
+        .bind(&states)
+        .bind(&errors)
+        .bind(&run_ats)
         .fetch_all(&self.pool)
         .await
         ?;
@@ -683,6 +694,29 @@ async fn listen(pool: &PgPool) -> Result<mpsc::UnboundedReceiver<Arc<str>>, sqlx
         }
     });
     Ok(announced)
+}
+
+/// The ends of jobs as the arrays a statement unnests: ids, states, errors, next instants.
+type CompletionColumns<'a> = (
+    Vec<i64>,
+    Vec<&'static str>,
+    Vec<Option<&'a str>>,
+    Vec<Option<DateTime<Utc>>>,
+);
+
+fn completion_columns(
+    completed: &[(JobId, Completion)],
+    now: DateTime<Utc>,
+) -> CompletionColumns<'_> {
+    let mut columns: CompletionColumns<'_> = Default::default();
+    for (id, completion) in completed {
+        let (state, error, run_at) = completion_row(completion, now);
+        columns.0.push(db_id(*id));
+        columns.1.push(state);
+        columns.2.push(error);
+        columns.3.push(run_at);
+    }
+    columns
 }
 
 /// Stores one job, unless its unique key is held: then answers the holder's id.

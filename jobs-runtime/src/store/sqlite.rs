@@ -196,8 +196,13 @@ impl Dialect for Sqlite {
         queue: &'a str,
         limit: usize,
         now: DateTime<Utc>,
+        completed: &'a [(JobId, Completion)],
     ) -> StoreFuture<'a, Vec<Claimed>> {
         Box::pin(async move {
+            // SQLite has no data-modifying `WITH`: two statements, each a short write.
+            if !completed.is_empty() {
+                self.complete(completed, now).await?;
+            }
             let rows = sqlx::query(
                 "UPDATE jobs_jobs SET
                  state = 'running',
