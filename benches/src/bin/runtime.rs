@@ -28,6 +28,12 @@ mod lateness;
 mod probe;
 #[path = "runtime/report.rs"]
 mod report;
+#[allow(
+    dead_code,
+    reason = "shared with the PostgreSQL benchmark, which writes its own section of the report"
+)]
+#[path = "shared/section.rs"]
+mod section;
 #[path = "runtime/subjects.rs"]
 mod subjects;
 

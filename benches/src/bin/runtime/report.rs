@@ -4,6 +4,7 @@ use crate::header::{self, Header};
 use crate::idle::{self, Idle};
 use crate::lateness::{self, Lateness};
 use crate::probe::Machine;
+use crate::section;
 use crate::subjects::Subject;
 use crate::Outcome;
 use chrono::{DateTime, Utc};
@@ -85,9 +86,15 @@ fn count(n: usize) -> String {
     header::thousands(n as u64)
 }
 
+/// Writes the plot and the report; the sections of the report that other benchmarks own (the
+/// PostgreSQL benchmark's, between its markers) are kept as they were.
 pub(crate) fn write(paths: &Paths, run: &Run<'_>) -> std::io::Result<()> {
     std::fs::write(&paths.svg, svg(run.lateness))?;
-    std::fs::write(&paths.markdown, markdown(run, paths.svg_link))
+    let old = std::fs::read_to_string(&paths.markdown).unwrap_or_default();
+    std::fs::write(
+        &paths.markdown,
+        section::carry_over(&old, &markdown(run, paths.svg_link)),
+    )
 }
 
 fn markdown(run: &Run<'_>, svg_link: &str) -> String {
@@ -102,8 +109,11 @@ fn markdown(run: &Run<'_>, svg_link: &str) -> String {
             note: Some(
                 "The other benchmarks have their own reports: on-demand job throughput against \
                  `tokio::spawn`, a channel with workers and apalis in \
-                 [benches/ONDEMAND.md](benches/ONDEMAND.md) (`--bin ondemand`), and the schedule \
-                 engine against `cron` and `croner` in [benches/SCHEDULE.md](benches/SCHEDULE.md).",
+                 [benches/ONDEMAND.md](benches/ONDEMAND.md) (`--bin ondemand`), the schedule \
+                 engine against `cron` and `croner` in [benches/SCHEDULE.md](benches/SCHEDULE.md), \
+                 and the PostgreSQL store against apalis-postgres and graphile-worker in the last \
+                 section of this file (`--bin postgres`, which rewrites only that section; this \
+                 benchmark keeps it as it is).",
             ),
             machine: run.machine,
             peers: "tokio-cron-scheduler 0.15 (`JobScheduler::new()`, defaults), apalis 1.0 + \

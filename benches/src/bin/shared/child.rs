@@ -14,11 +14,21 @@ pub(crate) type Outcome<T> = Result<T, String>;
 /// `other_load_pct`; kills it when it has not ended within `timeout`, checking every `poll`.
 pub(crate) fn run(args: &[&str], timeout: Duration, poll: Duration) -> Outcome<Fields> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut command = Command::new(exe);
+    command.arg("--child").args(args);
+    run_command(command, timeout, poll)
+}
+
+/// As [`run`], for any program that answers the same way: `key value` lines on its stdout, among
+/// them `cpu_ticks` (its own CPU time in clock ticks) or `error`.
+pub(crate) fn run_command(
+    mut command: Command,
+    timeout: Duration,
+    poll: Duration,
+) -> Outcome<Fields> {
     let busy_before = probe::machine_busy_ticks();
     let started = Instant::now();
-    let mut child = Command::new(exe)
-        .arg("--child")
-        .args(args)
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
