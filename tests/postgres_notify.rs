@@ -33,15 +33,16 @@ async fn a_job_inserted_elsewhere_starts_without_a_poll() {
         .unwrap();
     // Past the first poll, which runs at start.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    // As another process's enqueue writes it.
+    // As another process's enqueue writes and announces it.
     let inserted = Instant::now();
     database.query(
         "INSERT INTO jobs_jobs (job, queue, priority, payload, state, run_at, due_at, enqueued_at)
-         VALUES ('postgres_notify::announced', 'announced', 0, '{\"n\":7}', 'waiting', now(), now(), now())",
+         VALUES ('postgres_notify::announced', 'announced', 0, '{\"n\":7}', 'waiting', now(), now(), now());
+         SELECT pg_notify('jobs_enqueued', 'announced')",
     );
     tokio::time::timeout(Duration::from_secs(10), RAN.notified())
         .await
-        .expect("the job never ran: the insert was not announced");
+        .expect("the job never ran: the announcement was not heard");
     eprintln!("ran {:?} after the insert", inserted.elapsed());
     handle.shutdown().await;
 }

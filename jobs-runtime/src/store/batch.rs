@@ -63,6 +63,13 @@ impl<Request: Send + 'static, Answer: Send + 'static> Batcher<Request, Answer> {
         Self { requests }
     }
 
+    /// Sends `request` with the next batch, without waiting for it to be done.
+    pub(crate) fn push(&self, request: Request) {
+        let (reply, _) = oneshot::channel();
+        // Closed only when the store is gone, and then nobody waits for this.
+        let _ = self.requests.send((request, reply));
+    }
+
     /// Sends `request` with the next batch and waits for its answer.
     pub(crate) async fn call(&self, request: Request) -> Result<Answer, StoreError> {
         let (reply, answer) = oneshot::channel();

@@ -62,6 +62,17 @@ pub(super) trait Dialect: Send + Sync + 'static {
     fn transactional(&self) -> bool {
         false
     }
+
+    /// Whether the database can tell other processes that jobs were enqueued.
+    fn announces(&self) -> bool {
+        false
+    }
+
+    /// Tells other processes that `queues` got jobs.
+    fn announce(&self, queues: Vec<Arc<str>>) -> StoreFuture<'_, Vec<()>> {
+        let done = vec![(); queues.len()];
+        Box::pin(async move { Ok(done) })
+    }
 }
 
 /// A store on a database, whichever the dialect.
@@ -75,6 +86,10 @@ pub(crate) struct Database<D> {
     claims: Batcher<ClaimRequest, Vec<Claimed>>,
     /// Single enqueues from many callers at once share a statement, and a commit.
     enqueues: Batcher<NewJob, Enqueued>,
+    /// Announcements of enqueued jobs to other processes, sent apart from the inserts and
+    /// coalesced: PostgreSQL lets one notifying transaction commit at a time, so a NOTIFY in
+    /// every insert would queue the inserts behind each other.
+    announce: Batcher<Arc<str>, ()>,
 }
 
 impl<D: Dialect> Database<D> {
@@ -88,8 +103,24 @@ impl<D: Dialect> Database<D> {
                 |db, batch| async move { claim_batch(&*db, batch).await },
             ),
             enqueues: batch::on(&db, |db, batch| async move { db.enqueue_many(batch).await }),
+            announce: batch::on(&db, |db, mut queues: Vec<Arc<str>>| async move {
+                let asked = queues.len();
+                queues.sort_unstable();
+                queues.dedup();
+                db.announce(queues).await?;
+                Ok(vec![(); asked])
+            }),
             announcements: Mutex::new(announcements),
             db,
+        }
+    }
+}
+
+impl<D: Dialect> Database<D> {
+    /// Tells the other processes, without waiting, that `queue` got jobs.
+    fn announce(&self, queue: Arc<str>) {
+        if self.db.announces() {
+            self.announce.push(queue);
         }
     }
 }
@@ -116,15 +147,30 @@ async fn claim_batch<D: Dialect>(
 
 impl<D: Dialect> Store for Database<D> {
     fn enqueue(&self, job: NewJob) -> StoreFuture<'_, Enqueued> {
-        if job.unique.is_some() {
-            // Its key needs its own statements.
-            return self.db.enqueue_one(job);
-        }
-        Box::pin(self.enqueues.call(job))
+        Box::pin(async move {
+            let queue = Arc::clone(&job.queue);
+            let stored = if job.unique.is_some() {
+                // Its key needs its own statements.
+                self.db.enqueue_one(job).await?
+            } else {
+                self.enqueues.call(job).await?
+            };
+            if matches!(stored, Enqueued::New(_)) {
+                self.announce(queue);
+            }
+            Ok(stored)
+        })
     }
 
     fn enqueue_many(&self, jobs: Vec<NewJob>) -> StoreFuture<'_, Vec<Enqueued>> {
-        self.db.enqueue_many(jobs)
+        Box::pin(async move {
+            let queue = jobs.first().map(|job| Arc::clone(&job.queue));
+            let stored = self.db.enqueue_many(jobs).await?;
+            if let Some(queue) = queue {
+                self.announce(queue);
+            }
+            Ok(stored)
+        })
     }
 
     fn claim<'a>(

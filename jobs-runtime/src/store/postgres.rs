@@ -668,9 +668,26 @@ impl Dialect for Postgres {
     fn transactional(&self) -> bool {
         true
     }
+
+    fn announces(&self) -> bool {
+        true
+    }
+
+    fn announce(&self, queues: Vec<Arc<str>>) -> StoreFuture<'_, Vec<()>> {
+        Box::pin(async move {
+            let names: Vec<&str> = queues.iter().map(AsRef::as_ref).collect();
+            sqlx::query(
+                "SELECT pg_notify('jobs_enqueued', queue) FROM UNNEST($1::TEXT[]) AS queue",
+            )
+            .bind(&names)
+            .execute(&self.pool)
+            .await?;
+            Ok(vec![(); queues.len()])
+        })
+    }
 }
 
-/// Listens for the queues that inserts announce (see the `jobs_enqueued` trigger), from a
+/// Listens for the queues that enqueues announce (`Dialect::announce`), from a
 /// connection of its own. The listener reconnects by itself when the connection drops; what is
 /// announced meanwhile is found by the poll.
 async fn listen(pool: &PgPool) -> Result<mpsc::UnboundedReceiver<Arc<str>>, sqlx::Error> {

@@ -57,8 +57,17 @@ pub type InsertFuture<'c> = Pin<Box<dyn Future<Output = Result<JobId, Error>> + 
 impl<'c> Transactional<'c> for &'c mut sqlx::PgConnection {
     fn insert(self, job: PendingJob) -> InsertFuture<'c> {
         Box::pin(async move {
-            match super::postgres::insert(self, &job.0).await? {
-                super::Enqueued::New(id) | super::Enqueued::Existing(id) => Ok(id),
+            match super::postgres::insert(&mut *self, &job.0).await? {
+                super::Enqueued::New(id) => {
+                    // Delivered when the transaction commits, and only if it does.
+                    sqlx::query("SELECT pg_notify('jobs_enqueued', $1)")
+                        .bind(&*job.0.queue)
+                        .execute(self)
+                        .await
+                        .map_err(super::StoreError::from)?;
+                    Ok(id)
+                }
+                super::Enqueued::Existing(id) => Ok(id),
             }
         })
     }

@@ -77,18 +77,6 @@ CREATE TABLE jobs_schedules (
     seen_until    TIMESTAMPTZ
 );
 
--- Every insert of jobs tells the listening processes which queues got work, so that a job starts
--- without waiting for a poll. Once per statement and queue: a bulk insert is one notification.
-CREATE FUNCTION jobs_notify_enqueued() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('jobs_enqueued', queue) FROM (SELECT DISTINCT queue FROM inserted) AS q;
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER jobs_enqueued AFTER INSERT ON jobs_jobs
-    REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION jobs_notify_enqueued();
 
 -- Versions of control changes, shared by every process.
 CREATE SEQUENCE jobs_control_version;
