@@ -24,11 +24,9 @@ pub(crate) async fn run(
     let mut heartbeat = tokio::time::interval(options.heartbeat());
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut poll = tokio::time::interval(options.poll);
-    // Rows older than the retention go in small chunks, a minute apart at most: never in the way
-    // of claims.
-    let mut prune = tokio::time::interval(Duration::from_secs(60));
-    prune.set_missed_tick_behavior(MissedTickBehavior::Delay);
     poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    // A task of its own: deleting a long backlog must not delay the heartbeat past the lease.
+    let pruning = tokio::spawn(prune(Arc::clone(&shared), options.retention));
     tokio::pin!(finish);
     let mut announcements = shared.store.announcements();
     loop {
@@ -41,22 +39,37 @@ pub(crate) async fn run(
                 }
             }
             _ = heartbeat.tick() => beat(&shared).await,
-            _ = prune.tick() => {
-                let before = shared.clock.now() - options.retention;
-                match shared.store.prune(before).await {
-                    Ok(0) => {}
-                    Ok(rows) => tracing::debug!(rows, "pruned history and ended jobs"),
-                    Err(error) => shared.store_failed("pruning history", &error),
-                }
-            }
             _ = poll.tick() => {
                 look(&shared).await;
                 version = follow(&shared, version).await;
             }
         }
     }
+    pruning.abort();
     // Up to when this process ran its jobs, so that the next start knows what nobody ran.
     beat(&shared).await;
+}
+
+/// Deletes history, ended jobs and finished ticks older than `retention`, every minute, in small
+/// chunks (each statement holds its locks briefly): never in the way of claims.
+async fn prune(shared: Arc<Shared>, retention: Duration) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        // A retention too long to subtract keeps everything.
+        let before = chrono::TimeDelta::from_std(retention)
+            .ok()
+            .and_then(|retention| shared.clock.now().checked_sub_signed(retention));
+        let Some(before) = before else {
+            continue;
+        };
+        match shared.store.prune(before).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "pruned history and ended jobs"),
+            Err(error) => shared.store_failed("pruning history", &error),
+        }
+    }
 }
 
 async fn beat(shared: &Arc<Shared>) {
