@@ -10,7 +10,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinSet;
 
 /// The most requests one statement carries, so that a huge burst still answers its first
 /// callers early.
@@ -30,21 +29,15 @@ pub(crate) struct Batcher<Request, Answer> {
 }
 
 impl<Request: Send + 'static, Answer: Send + 'static> Batcher<Request, Answer> {
-    /// Starts the task that sends batches with `flush`, up to `parallel` statements at once (so
-    /// that their commits can share a disk flush); it ends when the batcher is dropped.
-    pub(crate) fn new(flush: Flush<Request, Answer>, parallel: usize) -> Self {
+    /// Starts the task that sends batches with `flush`; it ends when the batcher is dropped.
+    pub(crate) fn new(flush: Flush<Request, Answer>) -> Self {
         let (requests, mut receiver) = mpsc::unbounded_channel::<(Request, Reply<Answer>)>();
         tokio::spawn(async move {
-            let mut in_flight = JoinSet::new();
-            loop {
-                while in_flight.len() >= parallel.max(1) {
-                    in_flight.join_next().await;
-                }
-                let Some((request, reply)) = receiver.recv().await else {
-                    break;
-                };
-                let mut batch = vec![request];
-                let mut replies = vec![reply];
+            let mut batch = Vec::new();
+            let mut replies = Vec::new();
+            while let Some((request, reply)) = receiver.recv().await {
+                batch.push(request);
+                replies.push(reply);
                 while batch.len() < MOST {
                     let Ok((request, reply)) = receiver.try_recv() else {
                         break;
@@ -52,24 +45,20 @@ impl<Request: Send + 'static, Answer: Send + 'static> Batcher<Request, Answer> {
                     batch.push(request);
                     replies.push(reply);
                 }
-                let statement = flush(batch);
-                in_flight.spawn(async move {
-                    match statement.await {
-                        Ok(answers) => {
-                            for (reply, answer) in replies.into_iter().zip(answers) {
-                                // A caller that stopped waiting no longer needs its answer.
-                                let _ = reply.send(Ok(answer));
-                            }
-                        }
-                        Err(error) => {
-                            for reply in replies {
-                                let _ = reply.send(Err(error.clone()));
-                            }
+                match flush(std::mem::take(&mut batch)).await {
+                    Ok(answers) => {
+                        for (reply, answer) in replies.drain(..).zip(answers) {
+                            // A caller that stopped waiting no longer needs its answer.
+                            let _ = reply.send(Ok(answer));
                         }
                     }
-                });
+                    Err(error) => {
+                        for reply in replies.drain(..) {
+                            let _ = reply.send(Err(error.clone()));
+                        }
+                    }
+                }
             }
-            while in_flight.join_next().await.is_some() {}
         });
         Self { requests }
     }
@@ -93,13 +82,8 @@ impl<Request: Send + 'static, Answer: Send + 'static> Batcher<Request, Answer> {
     }
 }
 
-/// A batcher whose statements run on `db`, `parallel` at once: `flush(db, batch)` answers one
-/// value per request.
-pub(crate) fn on<D, Request, Answer, F, Fut>(
-    db: &Arc<D>,
-    parallel: usize,
-    flush: F,
-) -> Batcher<Request, Answer>
+/// A batcher whose statements run on `db`: `flush(db, batch)` answers one value per request.
+pub(crate) fn on<D, Request, Answer, F, Fut>(db: &Arc<D>, flush: F) -> Batcher<Request, Answer>
 where
     D: Send + Sync + 'static,
     Request: Send + 'static,
@@ -108,8 +92,7 @@ where
     Fut: Future<Output = Result<Vec<Answer>, StoreError>> + Send + 'static,
 {
     let db = Arc::clone(db);
-    Batcher::new(
-        Box::new(move |batch| Box::pin(flush(Arc::clone(&db), batch))),
-        parallel,
-    )
+    Batcher::new(Box::new(move |batch| {
+        Box::pin(flush(Arc::clone(&db), batch))
+    }))
 }

@@ -75,9 +75,6 @@ pub(super) trait Dialect: Send + Sync + 'static {
     }
 }
 
-/// Statements of claims, or of enqueues, in flight at once.
-const PARALLEL: usize = 4;
-
 /// A store on a database, whichever the dialect.
 pub(crate) struct Database<D> {
     db: Arc<D>,
@@ -99,27 +96,14 @@ impl<D: Dialect> Database<D> {
     pub(super) fn new(db: D, announcements: Option<mpsc::UnboundedReceiver<Arc<str>>>) -> Self {
         let db = Arc::new(db);
         Self {
-            // A burst of ticks is one claim: the rest of the burst waits for it and goes in the
-            // next, whole.
-            ticks: batch::on(
+            ticks: batch::on(&db, |db, batch| async move { db.claim_ticks(batch).await }),
+            finished: batch::on(&db, |db, batch| async move { db.finish_ticks(batch).await }),
+            claims: batch::on(
                 &db,
-                1,
-                |db, batch| async move { db.claim_ticks(batch).await },
+                |db, batch| async move { claim_batch(&*db, batch).await },
             ),
-            finished: batch::on(
-                &db,
-                1,
-                |db, batch| async move { db.finish_ticks(batch).await },
-            ),
-            // Busy workers and producers keep a few statements in flight, whose commits the
-            // database can flush to disk together.
-            claims: batch::on(&db, PARALLEL, |db, batch| async move {
-                claim_batch(&*db, batch).await
-            }),
-            enqueues: batch::on(&db, PARALLEL, |db, batch| async move {
-                db.enqueue_many(batch).await
-            }),
-            announce: batch::on(&db, 1, |db, mut queues: Vec<Arc<str>>| async move {
+            enqueues: batch::on(&db, |db, batch| async move { db.enqueue_many(batch).await }),
+            announce: batch::on(&db, |db, mut queues: Vec<Arc<str>>| async move {
                 let asked = queues.len();
                 queues.sort_unstable();
                 queues.dedup();
