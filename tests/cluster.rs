@@ -9,8 +9,10 @@ mod db;
 use db::{Database, Node, Runs, TempDir};
 use std::time::{Duration, Instant};
 
-/// Short, so that the killed process's work passes to the others within the test.
-const LEASE: &str = "1500";
+/// Short, so that the killed process's work passes to the others within the test, yet long
+/// enough that a live process whose heartbeat is slowed by five processes and a database on two
+/// cores keeps its claims.
+const LEASE: &str = "3000";
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -352,13 +352,17 @@ impl Dialect for Postgres {
             .bind(lease_until)
             .execute(&self.pool)
             .await?;
+            // Up to when the jobs ran, rewritten at most once a lease per job: finer is not needed
+            // (`seen` also counts the last claimed tick), and a row rewritten by every process at
+            // every heartbeat would compete with the claims of a burst of ticks.
             sqlx::query(
             "INSERT INTO jobs_schedules (job, seen_until) SELECT job, $2 FROM UNNEST($1::TEXT[]) AS job
-             ON CONFLICT (job) DO UPDATE
-             SET seen_until = GREATEST(jobs_schedules.seen_until, EXCLUDED.seen_until)",
+             ON CONFLICT (job) DO UPDATE SET seen_until = EXCLUDED.seen_until
+             WHERE jobs_schedules.seen_until IS NULL OR jobs_schedules.seen_until < $3",
         )
         .bind(self.names())
         .bind(now)
+        .bind(now - self.leases.lease)
         .execute(&self.pool)
         .await?;
             // The owner's attempt counts: a job that kills its process cannot be retried forever.

@@ -355,13 +355,17 @@ impl Dialect for Sqlite {
             .bind(lease_until)
             .execute(&self.pool)
             .await?;
+            // Up to when the jobs ran, rewritten at most once a lease per job: finer is not needed
+            // (`seen` also counts the last claimed tick), and a row rewritten by every process at
+            // every heartbeat would compete with the claims of a burst of ticks.
             sqlx::query(
             "INSERT INTO jobs_schedules (job, seen_until) SELECT value, $2 FROM json_each($1) WHERE true
-             ON CONFLICT (job) DO UPDATE
-             SET seen_until = MAX(COALESCE(jobs_schedules.seen_until, 0), excluded.seen_until)",
+             ON CONFLICT (job) DO UPDATE SET seen_until = excluded.seen_until
+             WHERE jobs_schedules.seen_until IS NULL OR jobs_schedules.seen_until < $3",
         )
         .bind(self.names())
         .bind(micros(now))
+        .bind(micros(now - self.leases.lease))
         .execute(&self.pool)
         .await?;
             // The owner's attempt counts: a job that kills its process cannot be retried forever.
