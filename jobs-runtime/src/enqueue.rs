@@ -97,14 +97,8 @@ impl Enqueue {
     /// Stores the job in its runtime: the one given to `handle`, or else the one running
     /// runtime of this process that runs the job.
     pub async fn enqueue(self, payload: PayloadWriter) -> Result<JobId, Error> {
-        let payload = payload.finish().map_err(|error| Error::Payload {
-            job: self.job.to_string(),
-            reason: error.to_string(),
-        })?;
-        let runtime = match self.runtime {
-            Some(runtime) => runtime,
-            None => running_for(&self.job)?,
-        };
+        let payload = payload.finish().map_err(|error| self.unwritable(&error))?;
+        let runtime = self.runtime()?;
         runtime
             .enqueue(&self.job, payload, self.when, self.priority, self.unique)
             .await
@@ -119,14 +113,8 @@ impl Enqueue {
         connection: C,
         payload: PayloadWriter,
     ) -> Result<JobId, Error> {
-        let payload = payload.finish().map_err(|error| Error::Payload {
-            job: self.job.to_string(),
-            reason: error.to_string(),
-        })?;
-        let runtime = match self.runtime {
-            Some(runtime) => runtime,
-            None => running_for(&self.job)?,
-        };
+        let payload = payload.finish().map_err(|error| self.unwritable(&error))?;
+        let runtime = self.runtime()?;
         if !runtime.store.transactional() {
             return Err(Error::NotTransactional {
                 job: self.job.to_string(),
@@ -142,20 +130,30 @@ impl Enqueue {
         connection.insert(PendingJob(new)).await
     }
 
+    /// The runtime given to `handle`, or else the one running runtime of this process that
+    /// runs the job.
+    fn runtime(&self) -> Result<Arc<Shared>, Error> {
+        match &self.runtime {
+            Some(runtime) => Ok(Arc::clone(runtime)),
+            None => running_for(&self.job),
+        }
+    }
+
+    fn unwritable(&self, error: &serde_json::Error) -> Error {
+        Error::Payload {
+            job: self.job.to_string(),
+            reason: error.to_string(),
+        }
+    }
+
     /// Stores one job per payload, all or none, as [`Enqueue::enqueue`] stores one.
     pub async fn enqueue_many(self, payloads: Vec<PayloadWriter>) -> Result<Vec<JobId>, Error> {
         let payloads = payloads
             .into_iter()
             .map(PayloadWriter::finish)
             .collect::<Result<Vec<String>, _>>()
-            .map_err(|error| Error::Payload {
-                job: self.job.to_string(),
-                reason: error.to_string(),
-            })?;
-        let runtime = match self.runtime {
-            Some(runtime) => runtime,
-            None => running_for(&self.job)?,
-        };
+            .map_err(|error| self.unwritable(&error))?;
+        let runtime = self.runtime()?;
         runtime
             .enqueue_many(&self.job, payloads, self.when, self.priority, self.unique)
             .await
