@@ -42,16 +42,25 @@ fn a_server_restart_loses_nothing_and_duplicates_nothing() {
     }
     let first_tick = (now_ms() / 1000 + 1) * 1000;
     std::thread::sleep(Duration::from_millis(1500));
+    let all: Vec<&Node> = nodes.iter().collect();
+    let server_started = database.query("SELECT pg_postmaster_start_time()");
+    let ended_before = ended(&Runs::read(&all));
     let status = Command::new("sh").args(["-c", &restart]).status().unwrap();
     assert!(status.success(), "`{restart}` failed");
     let restarted = Instant::now();
-    let all: Vec<&Node> = nodes.iter().collect();
+    // What makes this test worth anything: the server really restarted, with jobs still to run.
+    assert_ne!(
+        database.query("SELECT pg_postmaster_start_time()"),
+        server_started,
+        "`{restart}` succeeded but the server did not restart"
+    );
+    assert!(
+        ended_before < JOBS,
+        "every job ended before the restart: the test proves nothing"
+    );
     loop {
-        let runs = Runs::read(&all);
-        let ended = (0..JOBS)
-            .filter(|n| runs.work.get(n).is_some_and(|seen| !seen.ended.is_empty()))
-            .count();
-        if ended as u64 == JOBS {
+        let ended = ended(&Runs::read(&all));
+        if ended == JOBS {
             break;
         }
         assert!(
@@ -68,18 +77,16 @@ fn a_server_restart_loses_nothing_and_duplicates_nothing() {
     let all: Vec<&Node> = nodes.iter().collect();
     let runs = Runs::read(&all);
     runs.check((first_tick, last_tick), JOBS, &[]);
+    // A restart quick enough for the pool's reconnection to absorb it fails no statement; when
+    // one failed, the process said so once and said when the database answered again.
     let failed: Vec<String> = nodes
         .iter()
         .map(Node::log)
-        .filter(|log| log.contains("database failed"))
+        .filter(|log| log.contains("the job store's database failed while"))
         .collect();
-    assert!(
-        !failed.is_empty(),
-        "no process saw the restart: the test proves nothing"
-    );
     for log in &failed {
         assert!(
-            log.contains("answers again"),
+            log.contains("the job store's database answers again"),
             "a process never logged its recovery:\n{log}"
         );
     }
@@ -88,7 +95,16 @@ fn a_server_restart_loses_nothing_and_duplicates_nothing() {
         "0"
     );
     eprintln!(
-        "{} ticks and {JOBS} jobs checked across the restart",
-        (last_tick - first_tick) / 1000 + 1
+        "{} ticks and {JOBS} jobs checked across the restart ({ended_before} jobs had ended before \
+         it; {} of 3 processes saw a statement fail)",
+        (last_tick - first_tick) / 1000 + 1,
+        failed.len()
     );
+}
+
+/// How many of the enqueued jobs ended.
+fn ended(runs: &Runs) -> u64 {
+    (0..JOBS)
+        .filter(|n| runs.work.get(n).is_some_and(|seen| !seen.ended.is_empty()))
+        .count() as u64
 }

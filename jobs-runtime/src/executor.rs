@@ -119,44 +119,40 @@ async fn claim_tick(recorder: &mut Recorder) -> bool {
     loop {
         recorder.claimed = Claimed::Asking;
         let run = &recorder.run;
-        match run
-            .shared
-            .store
-            .claim_tick(&run.spec.name, run.scheduled_at)
-            .await
-        {
-            Ok(won) => {
-                run.shared.store_recovered();
-                recorder.claimed = if won { Claimed::Yes } else { Claimed::Lost };
-                if won {
-                    // The scheduler is gone only once the runtime has stopped.
-                    let _ = run.shared.events.send(Event::TickClaimed {
-                        slot: run.slot,
-                        run_id: run.id,
-                    });
-                    // Lateness counts the claim: it is when the job starts that matters.
-                    let started_at = run.shared.clock.now();
-                    recorder.record.started_at = Some(started_at);
-                    recorder.record.lateness = (started_at - run.intended_at).to_std().ok();
-                } else {
-                    tracing::debug!("tick claimed by another process");
+        let claim = run.shared.stored(
+            "claiming a tick",
+            run.shared
+                .store
+                .claim_tick(&run.spec.name, run.scheduled_at),
+        );
+        let Ok(won) = claim.await else {
+            recorder.claimed = Claimed::No;
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = shutdown.wait_for(|&stopping| stopping) => {
+                    recorder.claimed = Claimed::Lost;
+                    run.history.skipped(run.scheduled_at, SkipReason::Shutdown);
+                    return false;
                 }
-                return won;
             }
-            Err(error) => {
-                run.shared.store_failed("claiming a tick", &error);
-                recorder.claimed = Claimed::No;
-                tokio::select! {
-                    () = tokio::time::sleep(backoff) => {}
-                    _ = shutdown.wait_for(|&stopping| stopping) => {
-                        recorder.claimed = Claimed::Lost;
-                        run.history.skipped(run.scheduled_at, SkipReason::Shutdown);
-                        return false;
-                    }
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+            continue;
+        };
+        recorder.claimed = if won { Claimed::Yes } else { Claimed::Lost };
+        if won {
+            // The scheduler is gone only once the runtime has stopped.
+            let _ = run.shared.events.send(Event::TickClaimed {
+                slot: run.slot,
+                run_id: run.id,
+            });
+            // Lateness counts the claim: it is when the job starts that matters.
+            let started_at = run.shared.clock.now();
+            recorder.record.started_at = Some(started_at);
+            recorder.record.lateness = (started_at - run.intended_at).to_std().ok();
+        } else {
+            tracing::debug!("tick claimed by another process");
         }
+        return won;
     }
 }
 

@@ -145,25 +145,20 @@ pub(crate) async fn write(
         }
         let mut backoff = Duration::from_millis(100);
         loop {
-            match shared.store.record(&batch).await {
-                Ok(()) => {
-                    shared.store_recovered();
-                    batch.clear();
-                    break;
-                }
-                Err(error) => {
-                    shared.store_failed("writing run history", &error);
-                    if finishing.is_some_and(|until| tokio::time::Instant::now() >= until) {
-                        tracing::error!(
-                            records = batch.len(),
-                            "stopped before the run history could be written"
-                        );
-                        return;
-                    }
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(5));
-                }
+            let written = shared.stored("writing run history", shared.store.record(&batch));
+            if written.await.is_ok() {
+                batch.clear();
+                break;
             }
+            if finishing.is_some_and(|until| tokio::time::Instant::now() >= until) {
+                tracing::error!(
+                    records = batch.len(),
+                    "stopped before the run history could be written"
+                );
+                return;
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_secs(5));
         }
     }
 }

@@ -236,13 +236,16 @@ async fn work(shared: Arc<Shared>, queue: Arc<Queue>, worker: Arc<Worker>) {
         // Stopping: only write the last job's end.
         let limit = usize::from(!stopping);
         let claim = shared
-            .store
-            .claim(&queue.name, limit, shared.clock.now(), &mut completed)
+            .stored(
+                "claiming jobs",
+                shared
+                    .store
+                    .claim(&queue.name, limit, shared.clock.now(), &mut completed),
+            )
             .await;
         worker.running.store(0, Ordering::SeqCst);
         let claim = match claim {
             Ok(claim) => {
-                shared.store_recovered();
                 backoff = Duration::from_millis(100);
                 claim
             }
@@ -250,7 +253,6 @@ async fn work(shared: Arc<Shared>, queue: Arc<Queue>, worker: Arc<Worker>) {
                 // The ends of the jobs run so far stay in `completed` until the database takes
                 // them; at shutdown, a few tries, then their leases expire and other processes
                 // run them again.
-                shared.store_failed("claiming jobs", &error);
                 failures += 1;
                 if stopping && failures >= 5 {
                     tracing::error!(queue = %queue.name, jobs = completed.len(), ?error, "could not write the ends of jobs before stopping");

@@ -39,8 +39,8 @@ pub(crate) struct Shared {
     /// The same for enqueued jobs: a database's job ids and this process's run ids are counted
     /// apart, so they may meet.
     job_cancel_reasons: Mutex<HashMap<JobId, String>>,
-    /// The store's database is failing: logged once when it starts and once when it ends.
-    store_down: AtomicBool,
+    /// Whether the store's database is failing: logged once when it starts and once when it ends.
+    outage: Outage,
     /// How the store's jobs compared with this process's code at startup, with the changes made
     /// through handles since.
     pub(crate) report: RwLock<Vec<StoredJobReport>>,
@@ -157,22 +157,20 @@ impl Shared {
         reasons.remove(&job)
     }
 
-    /// Notes a failed store operation; logs only the first of an outage.
-    pub(crate) fn store_failed(&self, what: &str, error: &StoreError) {
-        if !self.store_down.swap(true, Ordering::AcqRel) {
-            tracing::error!(
-                ?error,
-                "the job store's database failed while {what}; retrying with backoff, and nothing is lost meanwhile: running jobs go on and their ends are written when it answers again"
-            );
+    /// Runs a store operation, noting its outcome in the outage it may start or end; `what` names
+    /// it in the log ("claiming jobs").
+    pub(crate) async fn stored<T>(
+        &self,
+        what: &str,
+        operation: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let attempt = self.outage.attempt();
+        let result = operation.await;
+        match &result {
+            Ok(_) => self.outage.succeeded(attempt),
+            Err(error) => self.outage.failed(what, error),
         }
-    }
-
-    /// Notes a store operation that succeeded; logs the end of an outage.
-    pub(crate) fn store_recovered(&self) {
-        if self.store_down.load(Ordering::Acquire) && self.store_down.swap(false, Ordering::AcqRel)
-        {
-            tracing::info!("the job store's database answers again");
-        }
+        result
     }
 
     /// Runs `write` in the background until the store takes it, retrying with backoff while the
@@ -187,17 +185,11 @@ impl Shared {
         self.tokio.spawn(async move {
             let mut backoff = Duration::from_millis(100);
             loop {
-                match write().await {
-                    Ok(()) => {
-                        shared.store_recovered();
-                        break;
-                    }
-                    Err(error) => {
-                        shared.store_failed(what, &error);
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(5));
-                    }
+                if shared.stored(what, write()).await.is_ok() {
+                    break;
                 }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
             }
             if shared.writes.fetch_sub(1, Ordering::AcqRel) == 1 {
                 shared.writes_settled.notify_waiters();
@@ -584,7 +576,7 @@ impl Runtime {
             events,
             cancel_reasons: Mutex::default(),
             job_cancel_reasons: Mutex::default(),
-            store_down: AtomicBool::new(false),
+            outage: Outage::default(),
             report: RwLock::default(),
             writes: AtomicUsize::new(0),
             writes_settled: Notify::new(),
@@ -1037,5 +1029,53 @@ impl Handle {
         let mut stopped = self.shared.stopped.subscribe();
         // An error means the scheduler task is gone, which only happens once it has stopped.
         let _ = stopped.wait_for(|&stopped| stopped).await;
+    }
+}
+
+/// Whether the store's database is failing. An outage starts at the first failed operation and
+/// ends at the first success of an operation begun after it: statements already under way when
+/// the database went, which may still succeed on a connection it had not yet closed, do not end
+/// it, so that one outage is one line in the log when it starts and one when it ends.
+#[derive(Default)]
+struct Outage {
+    /// Failed operations so far.
+    failures: AtomicU64,
+    /// The number (from 1) of the failure that started the current outage; 0 while the
+    /// database answers.
+    started: AtomicU64,
+}
+
+impl Outage {
+    /// To be taken before an operation and handed to [`Outage::succeeded`].
+    fn attempt(&self) -> u64 {
+        self.failures.load(Ordering::Acquire)
+    }
+
+    fn failed(&self, what: &str, error: &StoreError) {
+        let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
+        if self
+            .started
+            .compare_exchange(0, failures, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            tracing::error!(
+                ?error,
+                "the job store's database failed while {what}; retrying with backoff, and nothing is lost meanwhile: running jobs go on and their ends are written when it answers again"
+            );
+        }
+    }
+
+    fn succeeded(&self, attempt: u64) {
+        let started = self.started.load(Ordering::Acquire);
+        // Begun after the outage's first failure was counted.
+        if started != 0
+            && attempt >= started
+            && self
+                .started
+                .compare_exchange(started, 0, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            tracing::info!("the job store's database answers again");
+        }
     }
 }

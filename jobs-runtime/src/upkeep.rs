@@ -64,23 +64,24 @@ async fn prune(shared: Arc<Shared>, retention: Duration) {
         let Some(before) = before else {
             continue;
         };
-        match shared.store.prune(before).await {
-            Ok(0) => {}
+        match shared
+            .stored("pruning history", shared.store.prune(before))
+            .await
+        {
+            Ok(0) | Err(_) => {}
             Ok(rows) => tracing::debug!(rows, "pruned history and ended jobs"),
-            Err(error) => shared.store_failed("pruning history", &error),
         }
     }
 }
 
 async fn beat(shared: &Arc<Shared>) {
-    let beat = match shared.store.heartbeat(shared.clock.now()).await {
-        Ok(beat) => beat,
-        Err(error) => {
-            shared.store_failed("renewing this process's leases", &error);
-            return;
-        }
+    let beat = shared.stored(
+        "renewing this process's leases",
+        shared.store.heartbeat(shared.clock.now()),
+    );
+    let Ok(beat) = beat.await else {
+        return;
     };
-    shared.store_recovered();
     for queue in &beat.reclaimed {
         tracing::warn!(%queue, "took back jobs whose process stopped renewing its lease; they run again");
         Queues::wake_named(shared, queue);
@@ -102,7 +103,11 @@ async fn beat(shared: &Arc<Shared>) {
 /// Hands the scheduler the changes of schedule and pause made after `version`; returns the
 /// version now seen.
 async fn follow(shared: &Arc<Shared>, version: i64) -> i64 {
-    match shared.store.changes(version).await {
+    let changes = shared.stored(
+        "looking for changes of schedule or pause",
+        shared.store.changes(version),
+    );
+    match changes.await {
         Ok(changes) => {
             let seen = changes
                 .iter()
@@ -115,10 +120,7 @@ async fn follow(shared: &Arc<Shared>, version: i64) -> i64 {
             }
             seen
         }
-        Err(error) => {
-            shared.store_failed("looking for changes of schedule or pause", &error);
-            version
-        }
+        Err(_) => version,
     }
 }
 
@@ -126,14 +128,10 @@ async fn look(shared: &Arc<Shared>) {
     if shared.stopping.load(Ordering::Acquire) {
         return;
     }
-    let waiting = match shared.store.poll().await {
-        Ok(waiting) => waiting,
-        Err(error) => {
-            shared.store_failed("looking for enqueued jobs", &error);
-            return;
-        }
+    let waiting = shared.stored("looking for enqueued jobs", shared.store.poll());
+    let Ok(waiting) = waiting.await else {
+        return;
     };
-    shared.store_recovered();
     let now = shared.clock.now();
     for queue in waiting {
         if queue.next_at <= now {

@@ -55,6 +55,12 @@ impl Database {
         Some(Self { server, name, url })
     }
 
+    /// Runs `sql` on the server, outside this database (to refuse connections to it, say).
+    pub(crate) fn on_server(&self, sql: &str) -> String {
+        let sql = sql.replace("{database}", &self.name);
+        psql(&self.server, &sql).unwrap_or_else(|error| panic!("{sql}: {error}"))
+    }
+
     /// Runs `sql` in this database and returns what `psql` printed, unaligned.
     pub(crate) fn query(&self, sql: &str) -> String {
         psql(&self.url, sql).unwrap_or_else(|error| panic!("{sql}: {error}"))
