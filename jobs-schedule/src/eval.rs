@@ -104,7 +104,7 @@ fn jump_over(tz: Tz, missing: NaiveDateTime) -> Option<DateTime<Utc>> {
 
 /// The first whole second in `(low, high]` where `reached` holds, for a `reached` that is false
 /// at `low` and stays true once it holds (a single transition in the window).
-fn first_instant_where(
+pub(crate) fn first_instant_where(
     mut low: DateTime<Utc>,
     mut high: DateTime<Utc>,
     reached: impl Fn(DateTime<Utc>) -> bool,
@@ -123,7 +123,7 @@ fn first_instant_where(
     Some(high)
 }
 
-fn offset_at(tz: Tz, at: DateTime<Utc>) -> TimeDelta {
+pub(crate) fn offset_at(tz: Tz, at: DateTime<Utc>) -> TimeDelta {
     let seconds = tz
         .offset_from_utc_datetime(&at.naive_utc())
         .fix()

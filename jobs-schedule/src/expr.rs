@@ -10,7 +10,7 @@ use std::fmt::{self, Write as _};
 /// No instants after this year: chrono reaches further, but nobody schedules that far ahead, and
 /// the bound keeps every search finite.
 pub(crate) const MAX_YEAR: i32 = 9999;
-const MIN_YEAR: i32 = 1970;
+pub(crate) const MIN_YEAR: i32 = 1970;
 
 /// Full names; each is also accepted by its first three letters (see [`spells`]).
 const MONTHS: [&str; 12] = [
@@ -64,34 +64,66 @@ pub(crate) struct Expr {
     pub(crate) fixed_time: bool,
     /// The normalised text that `Display` prints.
     text: String,
+    /// The expression as the user wrote it, for descriptions and explanations.
+    written: Written,
 }
 
+/// The names of the seven fields, in the order of [`Expr::field_text`].
+pub(crate) const FIELD_NAMES: [&str; 7] = [
+    "second",
+    "minute",
+    "hour",
+    "day-of-month",
+    "month",
+    "day-of-week",
+    "year",
+];
+
+/// The expression and its fields as written (`Mon-Fri`, not `1-5`): messages quote what the user
+/// typed. A 5-field expression's second is `0` and a missing year `*`.
+#[derive(Clone, Debug)]
+struct Written {
+    expression: String,
+    fields: [String; 7],
+    has_seconds: bool,
+}
+
+/// Two spellings of one schedule (`Mon` and `1`, `@daily` and `0 0 * * *`) are the same schedule:
+/// equality stays about meaning, as it was before the written text was kept.
+impl PartialEq for Written {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Written {}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct DaysOfMonth {
+pub(crate) struct DaysOfMonth {
     /// Bit `d` for day `d` (1-31).
-    mask: u32,
+    pub(crate) mask: u32,
     /// Bit `n` for `L-n` (`L` is `L-0`).
-    before_last: u32,
+    pub(crate) before_last: u32,
     /// Bit `d` for `dW`.
-    nearest_weekday: u32,
-    last_weekday: bool,
+    pub(crate) nearest_weekday: u32,
+    pub(crate) last_weekday: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct DaysOfWeek {
+pub(crate) struct DaysOfWeek {
     /// Bit `w` for weekday `w`, Sunday = 0.
-    mask: u8,
+    pub(crate) mask: u8,
     /// For weekday `w`, bit `n` for `w#n`.
-    nth: [u8; 7],
+    pub(crate) nth: [u8; 7],
     /// Bit `w` for `wL`, the last such weekday of the month.
-    last: u8,
+    pub(crate) last: u8,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Range {
-    start: u32,
-    end: u32,
-    step: u32,
+pub(crate) struct Range {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    pub(crate) step: u32,
 }
 
 impl Range {
@@ -333,6 +365,20 @@ impl Expr {
             _ => (None, None),
         };
         let starred = |field: &str| field.starts_with('*') || field.starts_with('?');
+        let written = Written {
+            expression: trimmed.to_owned(),
+            fields: [
+                second,
+                rest[0],
+                rest[1],
+                rest[2],
+                rest[3],
+                rest[4],
+                rest.get(5).copied().unwrap_or("*"),
+            ]
+            .map(str::to_owned),
+            has_seconds: fields.len() > 5,
+        };
         let mut normal = format!(
             "{second_text} {minute_text} {hour_text} {day_text} {month_text} {weekday_text}"
         );
@@ -352,6 +398,7 @@ impl Expr {
             either_day: !starred(rest[2]) && !starred(rest[4]),
             fixed_time: !starred(rest[0]) && !starred(rest[1]),
             text: normal,
+            written,
         };
         expr.check_can_fire(input)?;
         Ok(expr)
@@ -377,7 +424,58 @@ impl Expr {
         }
     }
 
-    fn year_matches(&self, year: i32) -> bool {
+    /// The expression as written, a macro such as `@daily` included.
+    pub(crate) fn written(&self) -> &str {
+        &self.written.expression
+    }
+
+    /// Field `index` (see [`FIELD_NAMES`]) as written: `0` for the second of a 5-field expression,
+    /// `*` for a missing year.
+    pub(crate) fn field_text(&self, index: usize) -> &str {
+        &self.written.fields[index]
+    }
+
+    /// Whether the expression was written with a second field (6 or 7 fields).
+    pub(crate) fn has_seconds(&self) -> bool {
+        self.written.has_seconds
+    }
+
+    pub(crate) fn seconds(&self) -> u64 {
+        self.seconds
+    }
+
+    pub(crate) fn minutes(&self) -> u64 {
+        self.minutes
+    }
+
+    pub(crate) fn hours(&self) -> u32 {
+        self.hours
+    }
+
+    /// Bit `m` for month `m` (1-12).
+    pub(crate) fn months(&self) -> u16 {
+        self.months
+    }
+
+    pub(crate) fn days_of_month(&self) -> &DaysOfMonth {
+        &self.days
+    }
+
+    pub(crate) fn days_of_week(&self) -> &DaysOfWeek {
+        &self.weekdays
+    }
+
+    /// The year field's items; `None` when it is missing or `*`.
+    pub(crate) fn years(&self) -> Option<&[Range]> {
+        self.years.as_deref()
+    }
+
+    /// Whether the Vixie rule applies: both day fields restricted, either one matching is enough.
+    pub(crate) fn either_day(&self) -> bool {
+        self.either_day
+    }
+
+    pub(crate) fn year_matches(&self, year: i32) -> bool {
         let Ok(year) = u32::try_from(year) else {
             return false;
         };
@@ -387,13 +485,22 @@ impl Expr {
     }
 
     fn day_matches(&self, date: NaiveDate) -> bool {
+        let by_month_day = self.month_day_matches(date);
+        let by_weekday = self.weekday_matches(date);
+        if self.either_day {
+            by_month_day || by_weekday
+        } else {
+            by_month_day && by_weekday
+        }
+    }
+
+    /// Whether the day-of-month field alone matches `date`.
+    pub(crate) fn month_day_matches(&self, date: NaiveDate) -> bool {
         let day = date.day();
         let last = last_day_of_month(date);
         let days = &self.days;
-        let by_month_day = days.mask & (1 << day) != 0
-            || (days.before_last != 0
-                && day <= last
-                && days.before_last & (1 << (last - day)) != 0)
+        days.mask & (1 << day) != 0
+            || (days.before_last != 0 && day <= last && days.before_last & (1 << (last - day)) != 0)
             || (days.last_weekday && day == nearest_weekday(date, last, last))
             || (days.nearest_weekday != 0 && {
                 // A `dW` matches on the weekday nearest to day `d`; only `d` within two days of
@@ -402,17 +509,18 @@ impl Expr {
                     days.nearest_weekday & (1 << target) != 0
                         && nearest_weekday(date, target, last) == day
                 })
-            });
+            })
+    }
+
+    /// Whether the day-of-week field alone matches `date`.
+    pub(crate) fn weekday_matches(&self, date: NaiveDate) -> bool {
+        let day = date.day();
+        let last = last_day_of_month(date);
         let weekday = date.weekday().num_days_from_sunday();
         let weekdays = &self.weekdays;
-        let by_weekday = weekdays.mask & (1 << weekday) != 0
+        weekdays.mask & (1 << weekday) != 0
             || weekdays.nth[weekday as usize] & (1 << day.div_ceil(7)) != 0
-            || (weekdays.last & (1 << weekday) != 0 && day + 7 > last);
-        if self.either_day {
-            by_month_day || by_weekday
-        } else {
-            by_month_day && by_weekday
-        }
+            || (weekdays.last & (1 << weekday) != 0 && day + 7 > last)
     }
 
     /// The first time of day at or after `from` whose second, minute and hour all match.

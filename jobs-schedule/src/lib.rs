@@ -39,15 +39,18 @@
 //!   and runs in both passes of a fold.
 //! - Instants are strictly increasing and each is computed from the previous one, never from "now".
 
+mod describe;
 mod duration;
 mod error;
 mod eval;
+mod explain;
 mod expr;
 mod zone;
 
 pub use chrono_tz::Tz;
 pub use duration::{format_duration, parse_duration, DurationError};
 pub use error::ParseError;
+pub use explain::{Explanation, Gap, NoTick, NoTickReason};
 pub use zone::parse_timezone;
 
 use chrono::{DateTime, Utc};
@@ -185,6 +188,71 @@ impl Schedule {
         match &self.kind {
             Kind::Cron { expr, tz } => eval::next_after(expr, *tz, after),
             Kind::Every { millis } => eval::next_interval(*millis, after),
+        }
+    }
+
+    /// The schedule in plain English, for an operator: the times, then the days, months and
+    /// years, then the zone (a cron schedule always names it, UTC included; an interval has none).
+    ///
+    /// A combination with no short, exact wording falls back to the fields as written, such as
+    /// `second */10, minute 0-30/5, hour 9-17`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use jobs_schedule::{Schedule, Tz};
+    /// use std::time::Duration;
+    ///
+    /// let schedule = Schedule::parse("30 9 * * Mon-Fri")?.with_timezone(Tz::Europe__Berlin);
+    /// assert_eq!(schedule.describe(), "at 09:30, Monday through Friday, Europe/Berlin");
+    /// assert_eq!(Schedule::parse("*/15 * * * *")?.describe(), "every 15 minutes, UTC");
+    /// assert_eq!(Schedule::every(Duration::from_secs(10))?.describe(), "every 10 seconds");
+    /// # Ok::<(), jobs_schedule::ParseError>(())
+    /// ```
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            Kind::Cron { expr, tz } => describe::describe_cron(expr, *tz),
+            Kind::Every { millis } => describe::describe_interval(*millis),
+        }
+    }
+
+    /// Whether `at` is one of the schedule's instants (one that [`Schedule::next_after`] returns),
+    /// and if not, why: the coarsest cron field that excludes it, or the daylight-saving or
+    /// interval rule that does, with the instants before and after it and one sentence for an
+    /// operator.
+    ///
+    /// Cron instants are whole seconds, so an instant with a fraction of a second is never one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use jobs_schedule::{Explanation, Schedule, Tz};
+    ///
+    /// let schedule = Schedule::parse("30 9 * * Mon-Fri")?.with_timezone(Tz::Europe__Berlin);
+    /// // 09:30 in Berlin on Friday 2026-12-04, and on the Saturday after.
+    /// let friday = Utc.with_ymd_and_hms(2026, 12, 4, 8, 30, 0).unwrap();
+    /// assert_eq!(schedule.explain(friday), Explanation::Tick { note: None });
+    ///
+    /// let saturday = Utc.with_ymd_and_hms(2026, 12, 5, 8, 30, 0).unwrap();
+    /// let Explanation::NoTick(why) = schedule.explain(saturday) else {
+    ///     panic!("Saturday is not a weekday");
+    /// };
+    /// assert_eq!(why.field, Some("day-of-week"));
+    /// assert_eq!(why.previous, Some(friday));
+    /// assert_eq!(
+    ///     why.sentence,
+    ///     "no tick: `30 9 * * Mon-Fri` does not match Saturday 2026-12-05 09:30 Europe/Berlin: \
+    ///      day-of-week Saturday is not in Mon-Fri"
+    /// );
+    /// # Ok::<(), jobs_schedule::ParseError>(())
+    /// ```
+    #[must_use]
+    pub fn explain(&self, at: DateTime<Utc>) -> Explanation {
+        match &self.kind {
+            Kind::Cron { expr, tz } => explain::explain_cron(self, expr, *tz, at),
+            Kind::Every { millis } => explain::explain_interval(self, *millis, at),
         }
     }
 
