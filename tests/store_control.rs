@@ -8,6 +8,7 @@
 #[path = "support/db.rs"]
 mod db;
 
+use chrono::{DateTime, Utc};
 use db::{Database, TempDir};
 use jobs_runtime::{Handle, Job, JobContext, Reconciliation, Runtime, Schedule};
 use std::time::{Duration, Instant};
@@ -44,6 +45,16 @@ async fn status(handle: &Handle, name: &str) -> (bool, String) {
     )
 }
 
+/// Since when and by whom the job is paused, as `handle` sees it.
+async fn pause(handle: &Handle, name: &str) -> (Option<DateTime<Utc>>, Option<String>) {
+    let jobs = handle.jobs().await.unwrap();
+    let job = jobs.iter().find(|job| &*job.name == name).unwrap();
+    (
+        job.paused_since,
+        job.paused_by.as_deref().map(str::to_owned),
+    )
+}
+
 async fn eventually(handle: &Handle, name: &str, wanted: (bool, &str)) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -66,6 +77,10 @@ async fn every_process_follows_a_change_made_in_one(url: &str) {
 
     one.pause("report").await.unwrap();
     eventually(&two, "report", (true, "0 0 * * * *")).await;
+    // Every process says since when and by whom, as the one that paused it does.
+    let paused = pause(&one, "report").await;
+    assert_eq!(paused.1.as_deref(), Some("through `Handle::pause`"));
+    assert_eq!(pause(&two, "report").await, paused);
     one.resume("report").await.unwrap();
     eventually(&two, "report", (false, "0 0 * * * *")).await;
     two.reschedule("report", Schedule::parse("0 30 * * * *").unwrap())
@@ -73,6 +88,7 @@ async fn every_process_follows_a_change_made_in_one(url: &str) {
         .unwrap();
     eventually(&one, "report", (false, "0 30 * * * *")).await;
     one.pause("report").await.unwrap();
+    let paused = pause(&one, "report").await;
     one.shutdown().await;
     two.shutdown().await;
 
@@ -93,6 +109,7 @@ async fn every_process_follows_a_change_made_in_one(url: &str) {
         }
     );
     assert!(report[0].paused);
+    assert_eq!(pause(&three, "report").await, paused);
     three.shutdown().await;
 }
 

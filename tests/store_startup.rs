@@ -22,8 +22,8 @@ fn three_processes_starting_together_migrate_once() {
         .collect();
     let mut nodes: Vec<Node> = starting.into_iter().map(|t| t.join().unwrap()).collect();
     assert_eq!(
-        database.query("SELECT string_agg(version::text, ',') FROM jobs_schema"),
-        "1"
+        database.query("SELECT string_agg(version::text, ',' ORDER BY version) FROM jobs_schema"),
+        "1,2"
     );
     let migrated = nodes
         .iter()
@@ -55,7 +55,7 @@ async fn a_schema_newer_than_the_binary_is_refused_at_startup() {
             error,
             Error::SchemaTooNew {
                 found: 999,
-                supported: 1
+                supported: 2
             }
         ),
         "{error:?}"

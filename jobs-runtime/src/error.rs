@@ -1,3 +1,4 @@
+use crate::context::RunId;
 use crate::store::{JobId, JobState, StoreError};
 use std::fmt;
 
@@ -40,6 +41,8 @@ pub enum Error {
     },
     /// The runtime has shut down.
     ShutDown,
+    /// No run with this id is running in this process (it ended, or runs in another process).
+    UnknownRun(RunId),
     /// An enqueue found no running runtime in this process: none has started, or it has shut
     /// down.
     NotRunning {
@@ -110,6 +113,13 @@ pub enum Error {
     NotTransactional {
         /// The job.
         job: String,
+    },
+    /// The dashboard is misconfigured (a bad `JOBS_DASHBOARD` address, an empty token, an
+    /// address beyond loopback without a token, a build without the `dashboard` feature), or it
+    /// cannot listen on its address.
+    Dashboard {
+        /// What is wrong, naming the setting.
+        reason: String,
     },
     /// The database's schema was written by a newer version of jobs-runtime than this one.
     SchemaTooNew {
@@ -183,6 +193,11 @@ impl fmt::Display for Error {
                 f,
                 "cannot enqueue `{job}` in a transaction: its runtime's store is not PostgreSQL; give the runtime the same database with `.store(\"postgres://…\")` or JOBS_DATABASE_URL"
             ),
+            Self::UnknownRun(run) => write!(
+                f,
+                "no run {run} is running in this process (it ended, or it runs in another process)"
+            ),
+            Self::Dashboard { reason } => write!(f, "the dashboard cannot start: {reason}"),
             Self::SchemaTooNew { found, supported } => write!(
                 f,
                 "the job store's schema is at version {found}, newer than the {supported} this build of jobs-runtime knows: a newer release migrated it; run that release (or newer) against this database"

@@ -26,7 +26,8 @@ pub struct RunRecord {
     pub attempts: u32,
     /// How it ended.
     pub outcome: Outcome,
-    /// The last attempt's error, or why the run was cancelled.
+    /// The last attempt's error, or why the run was cancelled; for a skipped tick, what the
+    /// reason alone does not say (since when and by whom the job was paused).
     pub error: Option<String>,
     /// How long after its intended instant (scheduled plus jitter) the first attempt started.
     pub lateness: Option<Duration>,
@@ -182,6 +183,7 @@ pub(crate) struct JobHistory {
     limit: usize,
     records: Mutex<VecDeque<RunRecord>>,
     sink: Option<mpsc::UnboundedSender<RunRecord>>,
+    metrics: crate::metrics::JobMetrics,
 }
 
 impl History {
@@ -202,6 +204,7 @@ impl History {
                 limit: self.limit,
                 records: Mutex::default(),
                 sink: self.sink.clone(),
+                metrics: crate::metrics::JobMetrics::new(),
             })
         });
         Arc::clone(history)
@@ -233,7 +236,10 @@ impl History {
 }
 
 impl JobHistory {
+    /// Keeps a record, writes it to a durable store, and counts it in the metrics: every run
+    /// and skipped tick, of every kind of job, ends here.
     pub(crate) fn push(&self, record: RunRecord) {
+        self.metrics.record(&record);
         if let Some(sink) = &self.sink {
             // Closed only once the runtime has stopped, when no record is made any more.
             let _ = sink.send(record.clone());
@@ -251,7 +257,27 @@ impl JobHistory {
     }
 
     pub(crate) fn skipped(&self, scheduled_at: DateTime<Utc>, reason: SkipReason) {
-        tracing::info!(job = %self.job, %scheduled_at, reason = %reason, "tick skipped");
+        self.skipped_with(scheduled_at, reason, None);
+    }
+
+    /// [`JobHistory::skipped`], with what the reason alone does not say ("paused since … through
+    /// the dashboard"), kept in the record's `error`.
+    pub(crate) fn skipped_because(
+        &self,
+        scheduled_at: DateTime<Utc>,
+        reason: SkipReason,
+        detail: String,
+    ) {
+        self.skipped_with(scheduled_at, reason, Some(detail));
+    }
+
+    fn skipped_with(
+        &self,
+        scheduled_at: DateTime<Utc>,
+        reason: SkipReason,
+        detail: Option<String>,
+    ) {
+        tracing::info!(job = %self.job, %scheduled_at, reason = %reason, detail, "tick skipped");
         self.push(RunRecord {
             job: Arc::clone(&self.job),
             run_id: None,
@@ -260,7 +286,7 @@ impl JobHistory {
             finished_at: None,
             attempts: 0,
             outcome: Outcome::Skipped(reason),
-            error: None,
+            error: detail,
             lateness: None,
             permanent: false,
             job_id: None,

@@ -2,12 +2,17 @@
 
 mod clock;
 mod context;
+#[cfg(feature = "dashboard")]
+pub mod dashboard;
+#[cfg(not(feature = "dashboard"))]
+mod dashboard;
 mod enqueue;
 mod error;
 mod executor;
 mod failure;
 mod history;
 mod job;
+mod metrics;
 mod private;
 mod queue;
 mod reconcile;

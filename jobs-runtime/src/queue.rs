@@ -76,6 +76,15 @@ impl Queues {
         }
     }
 
+    /// How many jobs of the queue named `name` run at once in this process.
+    #[cfg_attr(
+        not(feature = "dashboard"),
+        allow(dead_code, reason = "only the dashboard asks")
+    )]
+    pub(crate) fn limit(&self, name: &str) -> usize {
+        self.limits.get(name).copied().unwrap_or(self.default_limit)
+    }
+
     pub(crate) fn queue(&self, name: &Arc<str>) -> Arc<Queue> {
         let mut queues = lock(&self.by_name);
         let queue = queues.entry(Arc::clone(name)).or_insert_with(|| {

@@ -5,7 +5,7 @@
 //! [`Handle::reconciliation`]: crate::Handle::reconciliation
 
 use crate::job::JobSpec;
-use crate::store::{DefinedJob, Store, StoredJob, StoredSchedule};
+use crate::store::{DefinedJob, Pause, Store, StoredJob, StoredSchedule};
 use crate::Error;
 use jobs_schedule::{parse_duration, Schedule, Tz};
 use std::collections::{HashMap, HashSet};
@@ -55,7 +55,8 @@ pub struct StoredJobReport {
 /// after it are polled for).
 pub(crate) struct Reconciled {
     pub(crate) report: Vec<StoredJobReport>,
-    pub(crate) paused: HashSet<String>,
+    /// The paused jobs, with since when and by whom when the store knows.
+    pub(crate) paused: HashMap<String, Option<Pause>>,
     pub(crate) version: i64,
 }
 
@@ -73,7 +74,7 @@ pub(crate) async fn reconcile(
         .collect();
     let version = stored.values().map(|job| job.version).max().unwrap_or(0);
     let mut report = Vec::new();
-    let mut paused = HashSet::new();
+    let mut paused = HashMap::new();
     let mut defined = Vec::with_capacity(specs.len());
     for spec in specs.iter_mut() {
         let code = spec.schedule.as_ref().map(encode);
@@ -108,9 +109,9 @@ pub(crate) async fn reconcile(
             Some(_) => Reconciliation::Unchanged,
         };
         let is_paused = stored.get(&name).is_some_and(|row| row.paused);
-        if is_paused {
+        if let Some(row) = stored.get(&name).filter(|row| row.paused) {
             tracing::info!(job = %name, "job paused in the store: it stays paused");
-            paused.insert(name.clone());
+            paused.insert(name.clone(), row.pause.clone());
         }
         report.push(StoredJobReport {
             name: name.clone(),

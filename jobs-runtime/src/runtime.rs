@@ -1,5 +1,6 @@
 use crate::clock::Clock;
 use crate::context::{RunId, States};
+use crate::dashboard;
 use crate::enqueue::When;
 use crate::history::{History, JobHistory, Outcome, RunRecord};
 use crate::job::{Job, JobSpec};
@@ -8,13 +9,13 @@ use crate::reconcile::{self, Reconciled, Reconciliation, StoredJobReport};
 use crate::registry::{self, name_matches};
 use crate::scheduler::{Command, Event, Scheduler};
 use crate::store::{
-    self, Cancel, ControlChange, DefinedJob, JobId, JobState, MemoryStore, Store, StoreError,
-    StoreOptions, StoreUrl,
+    self, Cancel, ControlChange, DefinedJob, JobId, JobState, MemoryStore, Pause, Store,
+    StoreError, StoreOptions, StoreUrl,
 };
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -59,6 +60,19 @@ pub(crate) struct Shared {
     /// The tokio runtime the job runtime started on: queue workers run there, even when a job is
     /// enqueued from another tokio runtime.
     pub(crate) tokio: tokio::runtime::Handle,
+    /// The bearer token the dashboard's actions need; `None` refuses them all.
+    #[cfg_attr(
+        not(feature = "dashboard"),
+        allow(dead_code, reason = "only the dashboard reads it")
+    )]
+    pub(crate) dashboard_token: Option<Arc<str>>,
+    /// When this process's runtime started: the dashboard's `explain` knows no earlier run
+    /// unless a durable store kept it.
+    #[cfg_attr(
+        not(feature = "dashboard"),
+        allow(dead_code, reason = "only the dashboard reads it")
+    )]
+    pub(crate) started_at: DateTime<Utc>,
 }
 
 impl Shared {
@@ -165,9 +179,13 @@ impl Shared {
         operation: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
         let attempt = self.outage.attempt();
+        let round_trip = crate::metrics::RoundTrip::start(&*self.store);
         let result = operation.await;
         match &result {
-            Ok(_) => self.outage.succeeded(attempt),
+            Ok(_) => {
+                round_trip.end(what);
+                self.outage.succeeded(attempt);
+            }
             Err(error) => self.outage.failed(what, error),
         }
         result
@@ -260,6 +278,8 @@ pub struct Builder {
     max_pending: usize,
     store: Option<String>,
     options: StoreOptions,
+    dashboard: Option<std::net::SocketAddr>,
+    dashboard_token: Option<String>,
 }
 
 impl Builder {
@@ -388,6 +408,36 @@ impl Builder {
         self
     }
 
+    /// Serves the dashboard (its page and JSON API) at `address` while the runtime runs, as
+    /// `JOBS_DASHBOARD=127.0.0.1:7878` does when this is not called. An address beyond loopback
+    /// needs a token ([`Builder::dashboard_token`]). To serve it from the application's own
+    /// axum app instead, mount [`dashboard::router`](crate::dashboard::router).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let runtime = jobs_runtime::Runtime::builder()
+    ///     .dashboard("127.0.0.1:7878".parse()?)
+    ///     .dashboard_token("a long random string")
+    ///     .build()?;
+    /// # drop(runtime); Ok(()) }
+    /// ```
+    #[cfg(feature = "dashboard")]
+    pub fn dashboard(mut self, address: std::net::SocketAddr) -> Self {
+        self.dashboard = Some(address);
+        self
+    }
+
+    /// The bearer token the dashboard's actions need (`Authorization: Bearer <token>`), as
+    /// `JOBS_DASHBOARD_TOKEN` gives it when this is not called. Without one, every action is
+    /// refused (403) and only reads are served.
+    #[cfg(feature = "dashboard")]
+    pub fn dashboard_token(mut self, token: impl Into<String>) -> Self {
+        self.dashboard_token = Some(token.into());
+        self
+    }
+
     /// Checks the configuration against the registered jobs.
     ///
     /// # Errors
@@ -395,9 +445,15 @@ impl Builder {
     /// [`Error::MissingState`] when a job takes a `State<T>` that [`Builder::state`] was not
     /// given; [`Error::DuplicateJob`] when two jobs share a name; [`Error::UnknownJob`] when
     /// `only` or `exclude` names no registered job; [`Error::StoreUrl`] when the store's URL
-    /// (given, or from `JOBS_DATABASE_URL`) is not one this build can open.
+    /// (given, or from `JOBS_DATABASE_URL`) is not one this build can open; [`Error::Dashboard`]
+    /// when the dashboard's address or token (given, or from `JOBS_DASHBOARD` and
+    /// `JOBS_DASHBOARD_TOKEN`) is unusable.
     pub fn build(self) -> Result<Runtime, Error> {
         let store = StoreUrl::choose(self.store.as_deref())?;
+        let dashboard =
+            dashboard::Settings::choose(self.dashboard, self.dashboard_token, |name| {
+                std::env::var(name).ok()
+            })?;
         let mut specs = Vec::new();
         let mut queues = HashMap::new();
         if self.registered {
@@ -459,6 +515,7 @@ impl Builder {
             max_pending: self.max_pending,
             store,
             options: self.options,
+            dashboard,
         })
     }
 }
@@ -502,6 +559,7 @@ pub struct Runtime {
     max_pending: usize,
     store: StoreUrl,
     options: StoreOptions,
+    dashboard: dashboard::Settings,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -532,6 +590,8 @@ impl Runtime {
             queue_limits: HashMap::new(),
             default_queue_limit: queue::DEFAULT_LIMIT,
             max_pending: 1_000_000,
+            dashboard: None,
+            dashboard_token: None,
             store: None,
             options: StoreOptions {
                 lease: Duration::from_secs(10),
@@ -566,10 +626,12 @@ impl Runtime {
         } else {
             (None, None)
         };
+        let clock = self.clock.anchor();
+        let started_at = clock.now();
         let shared = Arc::new(Shared {
             history: History::new(self.history_limit, sink),
             states: self.states,
-            clock: self.clock.anchor(),
+            clock,
             shutdown: watch::Sender::new(false),
             stopping: AtomicBool::new(false),
             stopped: watch::Sender::new(false),
@@ -586,6 +648,8 @@ impl Runtime {
             catalog: RwLock::default(),
             catalog_version: AtomicU64::new(0),
             tokio: tokio::runtime::Handle::current(),
+            dashboard_token: self.dashboard.token.clone(),
+            started_at,
         });
         // Read before the first heartbeat moves it to now.
         let seen = shared.store.seen().await?;
@@ -595,7 +659,7 @@ impl Runtime {
         } else {
             Reconciled {
                 report: Vec::new(),
-                paused: HashSet::new(),
+                paused: HashMap::new(),
                 version: 0,
             }
         };
@@ -632,6 +696,7 @@ impl Runtime {
             ));
             (finish, task)
         });
+        crate::metrics::start(&shared, self.options.poll);
         let stopped = Arc::clone(&shared);
         tokio::spawn(async move {
             scheduler.run().await;
@@ -644,7 +709,10 @@ impl Runtime {
             stopped.stopped.send_replace(true);
         });
         crate::enqueue::register(&shared);
-        Ok(Handle { commands, shared })
+        let handle = Handle { commands, shared };
+        #[cfg(feature = "dashboard")]
+        dashboard::start(&handle, &self.dashboard).await?;
+        Ok(handle)
     }
 
     /// Runs until `signal` completes, then shuts down gracefully.
@@ -731,8 +799,19 @@ pub struct JobStatus {
     pub next_run: Option<DateTime<Utc>>,
     /// Whether it is paused.
     pub paused: bool,
-    /// How many of its runs are running.
+    /// Since when it is paused, as this process knows.
+    pub paused_since: Option<DateTime<Utc>>,
+    /// Who paused it: "through `Handle::pause`", "through the dashboard", "by another process
+    /// of the cluster".
+    pub paused_by: Option<Arc<str>>,
+    /// The queue its enqueued runs wait in.
+    pub queue: Arc<str>,
+    /// Where it is defined (`file:line:column`); `None` for a job added at run time.
+    pub location: Option<String>,
+    /// How many of its runs are running (enqueued jobs not counted: see their queue).
     pub running: usize,
+    /// Those runs: their ids and the instants they were scheduled for.
+    pub running_runs: Vec<(RunId, DateTime<Utc>)>,
 }
 
 impl Handle {
@@ -766,8 +845,19 @@ impl Handle {
     ///
     /// [`Error::UnknownJob`], or [`Error::ShutDown`].
     pub async fn pause(&self, job: &str) -> Result<(), Error> {
-        self.persist(job, ControlChange::Paused(true)).await?;
-        self.ask(|reply| Command::Pause(job.to_owned(), reply))
+        self.pause_by(job, "through `Handle::pause`").await
+    }
+
+    /// [`Handle::pause`], saying who paused the job in its skipped ticks and its status.
+    pub(crate) async fn pause_by(&self, job: &str, by: &str) -> Result<(), Error> {
+        // To the microsecond, as the databases keep it, so that every process says the same.
+        let pause = Pause {
+            at: chrono::SubsecRound::trunc_subsecs(self.shared.clock.now(), 6),
+            by: by.to_owned(),
+        };
+        self.persist(job, ControlChange::Paused(Some(pause.clone())))
+            .await?;
+        self.ask(|reply| Command::Pause(job.to_owned(), pause, reply))
             .await
     }
 
@@ -777,7 +867,7 @@ impl Handle {
     ///
     /// [`Error::UnknownJob`], or [`Error::ShutDown`].
     pub async fn resume(&self, job: &str) -> Result<(), Error> {
-        self.persist(job, ControlChange::Paused(false)).await?;
+        self.persist(job, ControlChange::Paused(None)).await?;
         self.ask(|reply| Command::Resume(job.to_owned(), reply))
             .await
     }
@@ -897,7 +987,7 @@ impl Handle {
             return Ok(history);
         }
         let name = self.shared.full_name(job)?;
-        Ok(self.shared.store.runs(&name, limit).await?)
+        Ok(self.shared.store.runs(&name, limit, None).await?)
     }
 
     /// Every job's last records, by scheduled instant.
@@ -963,6 +1053,11 @@ impl Handle {
     ///
     /// [`Error::UnknownJobId`]; [`Error::AlreadyFinished`] for a job that succeeded or failed.
     pub async fn cancel(&self, id: JobId) -> Result<(), Error> {
+        self.cancel_by(id, "through `Handle::cancel`").await
+    }
+
+    /// [`Handle::cancel`], saying who cancelled the job in its record.
+    pub(crate) async fn cancel_by(&self, id: JobId, by: &str) -> Result<(), Error> {
         match self.shared.store.cancel(id).await? {
             Cancel::Cancelled {
                 job,
@@ -974,13 +1069,11 @@ impl Handle {
             } => {
                 // Nothing else would ever say what became of it.
                 let reason = match (attempts, error) {
-                    (0, _) => "cancelled through `Handle::cancel` before it ran".to_owned(),
+                    (0, _) => format!("cancelled {by} before it ran"),
                     (_, Some(last)) => format!(
-                        "cancelled through `Handle::cancel` while it waited for retry {attempts}; last error: {last}"
+                        "cancelled {by} while it waited for retry {attempts}; last error: {last}"
                     ),
-                    (_, None) => format!(
-                        "cancelled through `Handle::cancel` while it waited for retry {attempts}"
-                    ),
+                    (_, None) => format!("cancelled {by} while it waited for retry {attempts}"),
                 };
                 self.shared.history.of_job(&job).push(RunRecord {
                     job: Arc::clone(&job),
@@ -999,7 +1092,7 @@ impl Handle {
                 Ok(())
             }
             Cancel::Running { queue } => {
-                let reason = "cancelled through `Handle::cancel` while it ran".to_owned();
+                let reason = format!("cancelled {by} while it ran");
                 self.shared
                     .queues
                     .queue(&queue)
@@ -1009,6 +1102,24 @@ impl Handle {
             Cancel::Requested | Cancel::Finished(JobState::Cancelled) => Ok(()),
             Cancel::Finished(state) => Err(Error::AlreadyFinished { id, state }),
         }
+    }
+
+    /// Stops a run of this process that is running (a tick, a triggered run): its future is
+    /// dropped, as at the shutdown timeout, and it is recorded as cancelled. An enqueued job is
+    /// cancelled by its id instead, from any process: [`Handle::cancel`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownRun`] when no such run is running here.
+    pub async fn cancel_run(&self, run: RunId) -> Result<(), Error> {
+        self.cancel_run_by(run, "cancelled through `Handle::cancel_run` while it ran")
+            .await
+    }
+
+    /// [`Handle::cancel_run`], with the reason its record keeps.
+    pub(crate) async fn cancel_run_by(&self, run: RunId, reason: &str) -> Result<(), Error> {
+        self.ask(|reply| Command::CancelRun(run, reason.to_owned(), reply))
+            .await
     }
 
     /// Where an enqueued job is in its life: waiting, running (with its attempt), or how it
@@ -1022,13 +1133,22 @@ impl Handle {
         Ok(self.shared.store.state(id).await?)
     }
 
+    /// Completes once the runtime has stopped.
+    #[cfg_attr(
+        not(feature = "dashboard"),
+        allow(dead_code, reason = "only the dashboard waits for it")
+    )]
+    pub(crate) async fn stopped(&self) {
+        let mut stopped = self.shared.stopped.subscribe();
+        // An error means the scheduler task is gone, which only happens once it has stopped.
+        let _ = stopped.wait_for(|&stopped| stopped).await;
+    }
+
     /// Shuts down: no new runs; running ones get the shutdown timeout and are then cancelled.
     /// Returns when every run has ended and been recorded; at once if already shut down.
     pub async fn shutdown(&self) {
         let _ = self.commands.send(Command::Shutdown);
-        let mut stopped = self.shared.stopped.subscribe();
-        // An error means the scheduler task is gone, which only happens once it has stopped.
-        let _ = stopped.wait_for(|&stopped| stopped).await;
+        self.stopped().await;
     }
 }
 

@@ -11,12 +11,12 @@ use crate::job::{random_below, CatchUp, Job, JobSpec, Overlap};
 use crate::queue::Queues;
 use crate::reconcile;
 use crate::runtime::{JobStatus, Shared};
-use crate::store::StoredJob;
+use crate::store::{Pause, StoredJob};
 use crate::timer::Deadline;
 use crate::Error;
 use chrono::{DateTime, Utc};
 use jobs_schedule::Schedule;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,11 +50,14 @@ pub(crate) enum Event {
 
 pub(crate) enum Command {
     Trigger(String, Reply<RunId>),
-    Pause(String, Reply<()>),
+    /// The job, and since when and by whom ("through the dashboard") it is paused.
+    Pause(String, Pause, Reply<()>),
     Resume(String, Reply<()>),
     Reschedule(String, Schedule, Reply<()>),
     Add(Box<Job>, Reply<()>),
     Remove(String, Reply<()>),
+    /// A running run, and why it is stopped.
+    CancelRun(RunId, String, Reply<()>),
     Jobs(oneshot::Sender<Vec<JobStatus>>),
     Shutdown,
 }
@@ -64,7 +67,7 @@ struct Slot {
     history: Arc<JobHistory>,
     schedule: Option<Schedule>,
     next: Option<DateTime<Utc>>,
-    paused: bool,
+    paused: Option<Paused>,
     running: Vec<Running>,
     /// Ticks waiting under `overlap = "queue"`.
     queued: VecDeque<DateTime<Utc>>,
@@ -74,8 +77,43 @@ struct Slot {
     caught_up_to: Option<DateTime<Utc>>,
 }
 
+/// Since when a job is paused and by whom, which its skipped ticks and [`JobStatus`] tell.
+#[derive(Clone)]
+struct Paused {
+    since: DateTime<Utc>,
+    by: Arc<str>,
+}
+
+impl Paused {
+    /// A pause read from a durable store; one recorded before the store kept its origin counts
+    /// from `now`.
+    fn stored(pause: Option<&Pause>, now: DateTime<Utc>) -> Self {
+        match pause {
+            Some(pause) => Self {
+                since: pause.at,
+                by: pause.by.as_str().into(),
+            },
+            None => Self {
+                since: now,
+                by: "in the store".into(),
+            },
+        }
+    }
+
+    /// Why a tick was skipped, as its record says.
+    fn detail(&self) -> String {
+        format!(
+            "paused since {} {}",
+            self.since
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            self.by
+        )
+    }
+}
+
 struct Running {
     run_id: RunId,
+    scheduled_at: DateTime<Utc>,
     abort: AbortHandle,
     /// Whether it runs: a tick that waits for its claim in a durable store (the database may
     /// be down) does not hold back the next tick under `overlap`, or the next would be lost too.
@@ -123,7 +161,7 @@ impl Scheduler {
     pub(crate) fn new(
         specs: Vec<JobSpec>,
         seen: &HashMap<String, DateTime<Utc>>,
-        paused: &HashSet<String>,
+        paused: &HashMap<String, Option<Pause>>,
         shared: Arc<Shared>,
         commands: mpsc::UnboundedReceiver<Command>,
         events: mpsc::UnboundedReceiver<Event>,
@@ -145,7 +183,9 @@ impl Scheduler {
         for spec in specs {
             let index = scheduler.insert(spec, now, &mut plans);
             if let Some(slot) = scheduler.slots[index].as_mut() {
-                slot.paused = paused.contains(&*slot.spec.name);
+                slot.paused = paused
+                    .get(&*slot.spec.name)
+                    .map(|pause| Paused::stored(pause.as_ref(), now));
             }
             let name = scheduler.slots[index]
                 .as_ref()
@@ -217,8 +257,19 @@ impl Scheduler {
             window = %jobs_schedule::format_duration(window),
             "ticks were missed while no process ran"
         );
+        let detail = format!(
+            "missed while no process ran (the last ran until {}); catch_up = {} ran {} of them",
+            seen.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            match options.catch_up {
+                CatchUp::None => "\"none\"",
+                CatchUp::Latest => "\"latest\"",
+                CatchUp::All => "\"all\"",
+            },
+            run.len()
+        );
         for &tick in missed.iter().filter(|tick| !run.contains(tick)) {
-            slot.history.skipped(tick, SkipReason::Missed);
+            slot.history
+                .skipped_because(tick, SkipReason::Missed, detail.clone());
         }
         let Some((&first, rest)) = run.split_first() else {
             return;
@@ -276,7 +327,7 @@ impl Scheduler {
             schedule: spec.schedule.clone(),
             spec,
             next: None,
-            paused: false,
+            paused: None,
             running: Vec::new(),
             queued: VecDeque::new(),
             generation: 0,
@@ -331,8 +382,9 @@ impl Scheduler {
         let Some(slot) = self.slots[index].as_mut() else {
             return;
         };
-        if slot.paused {
-            slot.history.skipped(scheduled_at, SkipReason::Paused);
+        if let Some(paused) = &slot.paused {
+            slot.history
+                .skipped_because(scheduled_at, SkipReason::Paused, paused.detail());
             return;
         }
         if slot.running.iter().any(|running| running.claimed) {
@@ -383,6 +435,7 @@ impl Scheduler {
         }));
         slot.running.push(Running {
             run_id,
+            scheduled_at,
             abort: task.abort_handle(),
             claimed: tick != Tick::Claim || !self.shared.store.durable(),
         });
@@ -413,7 +466,10 @@ impl Scheduler {
             while let Some(tick) = next.filter(|&tick| tick <= now) {
                 match schedule.next_after(tick) {
                     Some(later) if later <= now => {
-                        slot.history.skipped(tick, SkipReason::Missed);
+                        let detail = "the process was stalled or suspended past this tick, and \
+                                      a later one was already due: the latest ran";
+                        slot.history
+                            .skipped_because(tick, SkipReason::Missed, detail.to_owned());
                         missed = true;
                         next = Some(later);
                     }
@@ -486,9 +542,12 @@ impl Scheduler {
         let Some(slot) = self.slots[index].as_mut() else {
             return;
         };
-        if slot.paused != stored.paused {
+        if slot.paused.is_some() != stored.paused {
             tracing::info!(job = %stored.job, paused = stored.paused, "pause changed in the store");
-            slot.paused = stored.paused;
+            let now = self.shared.clock.now();
+            slot.paused = stored
+                .paused
+                .then(|| Paused::stored(stored.pause.as_ref(), now));
         }
         let current = slot.schedule.as_ref().map(reconcile::encode);
         let Some(wanted) = stored
@@ -524,7 +583,7 @@ impl Scheduler {
         let skip = match slot {
             None => None,
             Some(_) if stopping => None,
-            Some((_, slot)) if slot.paused => Some(SkipReason::Paused),
+            Some((_, slot)) if slot.paused.is_some() => Some(SkipReason::Paused),
             Some((_, slot))
                 if slot.running.iter().any(|running| running.claimed)
                     && slot.spec.options.overlap == Overlap::Skip =>
@@ -606,11 +665,12 @@ impl Scheduler {
                 });
                 let _ = reply.send(result);
             }
-            Command::Pause(name, reply) => {
-                let _ = reply.send(self.set_paused(&name, true));
+            Command::Pause(name, pause, reply) => {
+                let paused = Paused::stored(Some(&pause), now);
+                let _ = reply.send(self.set_paused(&name, Some(paused)));
             }
             Command::Resume(name, reply) => {
-                let _ = reply.send(self.set_paused(&name, false));
+                let _ = reply.send(self.set_paused(&name, None));
             }
             Command::Reschedule(name, schedule, reply) => {
                 let result = self.slot_named(&name).map(|index| {
@@ -648,6 +708,21 @@ impl Scheduler {
                 });
                 let _ = reply.send(result);
             }
+            Command::CancelRun(run_id, reason, reply) => {
+                let running = self
+                    .slots
+                    .iter()
+                    .flatten()
+                    .flat_map(|slot| &slot.running)
+                    .chain(&self.orphans)
+                    .find(|running| running.run_id == run_id);
+                // It ends as every cancelled run does: its record says why, and `RunEnded`
+                // removes it.
+                let result = running
+                    .map(|running| running.cancel(&self.shared, reason))
+                    .ok_or(Error::UnknownRun(run_id));
+                let _ = reply.send(result);
+            }
             Command::Jobs(reply) => {
                 let mut jobs: Vec<JobStatus> = self
                     .slots
@@ -657,8 +732,17 @@ impl Scheduler {
                         name: Arc::clone(&slot.spec.name),
                         schedule: slot.schedule.clone(),
                         next_run: slot.next,
-                        paused: slot.paused,
+                        paused: slot.paused.is_some(),
+                        paused_since: slot.paused.as_ref().map(|paused| paused.since),
+                        paused_by: slot.paused.as_ref().map(|paused| Arc::clone(&paused.by)),
+                        queue: slot.spec.options.queue.clone(),
+                        location: slot.spec.location(),
                         running: slot.running.len(),
+                        running_runs: slot
+                            .running
+                            .iter()
+                            .map(|running| (running.run_id, running.scheduled_at))
+                            .collect(),
                     })
                     .collect();
                 jobs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -668,10 +752,13 @@ impl Scheduler {
         }
     }
 
-    fn set_paused(&mut self, name: &str, paused: bool) -> Result<(), Error> {
+    fn set_paused(&mut self, name: &str, paused: Option<Paused>) -> Result<(), Error> {
         let index = self.slot_named(name)?;
         if let Some(slot) = self.slots[index].as_mut() {
-            slot.paused = paused;
+            // Pausing a paused job keeps when and by whom it was first paused.
+            if paused.is_none() || slot.paused.is_none() {
+                slot.paused = paused;
+            }
         }
         Ok(())
     }
@@ -785,11 +872,12 @@ impl PlanCache {
 fn refuse(command: Command) {
     match command {
         Command::Trigger(_, reply) => drop(reply.send(Err(Error::ShutDown))),
-        Command::Pause(_, reply)
+        Command::Pause(_, _, reply)
         | Command::Resume(_, reply)
         | Command::Reschedule(_, _, reply)
         | Command::Add(_, reply)
-        | Command::Remove(_, reply) => drop(reply.send(Err(Error::ShutDown))),
+        | Command::Remove(_, reply)
+        | Command::CancelRun(_, _, reply) => drop(reply.send(Err(Error::ShutDown))),
         Command::Jobs(_) | Command::Shutdown => {}
     }
 }

@@ -6,7 +6,7 @@ use super::batch::{self, Batcher};
 use super::sql::{micros, ClaimRequest, Served, Shares, TickKey};
 use super::{
     Cancel, Claim, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId,
-    JobState, NewJob, Store, StoreFuture, StoredJob, Waiting,
+    JobState, NewJob, QueueStats, Store, StoreFuture, StoredJob, Waiting,
 };
 use crate::history::RunRecord;
 use chrono::{DateTime, Utc};
@@ -44,6 +44,8 @@ pub(super) trait Dialect: Send + Sync + 'static {
     fn cancel_running(&self, id: JobId) -> StoreFuture<'_, Option<Cancel>>;
     fn state(&self, id: JobId, now: DateTime<Utc>) -> StoreFuture<'_, JobState>;
     fn waiting(&self) -> StoreFuture<'_, usize>;
+    /// Every queue's jobs by state, in one statement.
+    fn queues(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<QueueStats>>;
     /// Claims a batch of ticks: whether each was won.
     fn claim_ticks(&self, batch: Vec<TickKey>) -> StoreFuture<'_, Vec<bool>>;
     /// Finishes (or, `true`, releases) a batch of ticks.
@@ -54,7 +56,12 @@ pub(super) trait Dialect: Send + Sync + 'static {
     fn define(&self, jobs: Vec<DefinedJob>) -> StoreFuture<'_, ()>;
     fn control<'a>(&'a self, job: &'a str, change: ControlChange) -> StoreFuture<'a, ()>;
     fn record<'a>(&'a self, runs: &'a [RunRecord]) -> StoreFuture<'a, ()>;
-    fn runs<'a>(&'a self, job: &'a str, limit: usize) -> StoreFuture<'a, Vec<RunRecord>>;
+    fn runs<'a>(
+        &'a self,
+        job: &'a str,
+        limit: usize,
+        before: Option<DateTime<Utc>>,
+    ) -> StoreFuture<'a, Vec<RunRecord>>;
     fn prune(&self, before: DateTime<Utc>) -> StoreFuture<'_, u64>;
     fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat>;
     fn poll(&self) -> StoreFuture<'_, Vec<Waiting>>;
@@ -218,6 +225,10 @@ impl<D: Dialect> Store for Database<D> {
         self.db.waiting()
     }
 
+    fn queues(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<QueueStats>> {
+        self.db.queues(now)
+    }
+
     fn durable(&self) -> bool {
         true
     }
@@ -265,8 +276,13 @@ impl<D: Dialect> Store for Database<D> {
         self.db.record(runs)
     }
 
-    fn runs<'a>(&'a self, job: &'a str, limit: usize) -> StoreFuture<'a, Vec<RunRecord>> {
-        self.db.runs(job, limit)
+    fn runs<'a>(
+        &'a self,
+        job: &'a str,
+        limit: usize,
+        before: Option<DateTime<Utc>>,
+    ) -> StoreFuture<'a, Vec<RunRecord>> {
+        self.db.runs(job, limit, before)
     }
 
     fn prune(&self, before: DateTime<Utc>) -> StoreFuture<'_, u64> {

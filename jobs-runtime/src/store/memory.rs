@@ -1,8 +1,8 @@
 //! The default store: on-demand jobs in this process's memory, lost when it exits.
 
 use super::{
-    Cancel, Claim, Claimed, Completion, Enqueued, JobId, JobState, NewJob, Store, StoreError,
-    StoreFuture,
+    Cancel, Claim, Claimed, Completion, Enqueued, JobId, JobState, NewJob, QueueStats, Store,
+    StoreError, StoreFuture,
 };
 use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
@@ -67,6 +67,8 @@ struct Row {
     unique: Option<String>,
     /// When it was first due; a retry waits for its own instant, in `state` and the queue.
     run_at: DateTime<Utc>,
+    /// When it last became due: `run_at`, or the end of a retry's backoff.
+    ready_at: DateTime<Utc>,
     /// Attempts started so far.
     attempts: u32,
     started_at: Option<DateTime<Utc>>,
@@ -141,6 +143,10 @@ impl Rows {
         self.in_window -= 1;
         self.compact();
         Some(row)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Row> {
+        self.window.iter().flatten().chain(self.older.values())
     }
 
     /// Drops empty slots at the front, and moves the oldest rows to the map while the window
@@ -258,6 +264,7 @@ impl MemoryStore {
                 payload: Some(job.payload),
                 unique: job.unique,
                 run_at: job.run_at,
+                ready_at: job.run_at,
                 attempts: 0,
                 started_at: None,
                 error: None,
@@ -342,6 +349,53 @@ impl MemoryStore {
             .complete(id, completion, now, self.keep_finished)
     }
 
+    /// One pass over the rows, under the lock: a few nanoseconds a job, asked once a second
+    /// at most (by the metrics) or by a person (the dashboard).
+    fn queues_now(&self, now: DateTime<Utc>) -> Vec<QueueStats> {
+        let inner = self.lock();
+        let mut queues: Vec<QueueStats> = Vec::new();
+        // Rows of a queue share its name, and neighbours are mostly of one queue: the last
+        // queue seen is tried first, by address.
+        let mut last = 0;
+        for row in inner.rows.iter() {
+            let (pending, scheduled, running, due) = match row.state {
+                JobState::Pending => (1, 0, 0, Some(row.ready_at)),
+                JobState::Scheduled(at) if at <= now => (1, 0, 0, Some(at)),
+                JobState::Scheduled(_) => (0, 1, 0, None),
+                JobState::Running { .. } => (0, 0, 1, None),
+                _ => continue,
+            };
+            if queues
+                .get(last)
+                .is_none_or(|stats| !Arc::ptr_eq(&stats.queue, &row.queue))
+            {
+                last = queues
+                    .iter()
+                    .position(|stats| *stats.queue == *row.queue)
+                    .unwrap_or_else(|| {
+                        queues.push(QueueStats {
+                            queue: Arc::clone(&row.queue),
+                            pending: 0,
+                            scheduled: 0,
+                            running: 0,
+                            oldest_pending: None,
+                        });
+                        queues.len() - 1
+                    });
+            }
+            let stats = &mut queues[last];
+            stats.pending += pending;
+            stats.scheduled += scheduled;
+            stats.running += running;
+            stats.oldest_pending = match (stats.oldest_pending, due) {
+                (Some(oldest), Some(due)) => Some(oldest.min(due)),
+                (oldest, due) => oldest.or(due),
+            };
+        }
+        queues.sort_by(|a, b| a.queue.cmp(&b.queue));
+        queues
+    }
+
     fn cancel_now(&self, id: JobId) -> Result<Cancel, StoreError> {
         let mut inner = self.lock();
         let row = inner.rows.get_mut(id).ok_or(StoreError::UnknownId(id))?;
@@ -385,6 +439,7 @@ impl Inner {
                 retry_at: Some(at),
             } => {
                 row.error = Some(error);
+                row.ready_at = at;
                 row.state = if at > now {
                     JobState::Scheduled(at)
                 } else {
@@ -476,6 +531,10 @@ impl Store for MemoryStore {
 
     fn waiting(&self) -> StoreFuture<'_, usize> {
         Box::pin(ready(Ok(self.lock().waiting)))
+    }
+
+    fn queues(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<QueueStats>> {
+        Box::pin(ready(Ok(self.queues_now(now))))
     }
 
     fn durable(&self) -> bool {
@@ -644,6 +703,7 @@ mod rows_tests {
             payload: Some(Arc::from(n.to_string())),
             unique: None,
             run_at: Utc.timestamp_opt(0, 0).unwrap(),
+            ready_at: Utc.timestamp_opt(0, 0).unwrap(),
             attempts: 0,
             started_at: None,
             error: None,

@@ -243,6 +243,9 @@ pub(crate) struct StoredJob {
     /// Rescheduled at run time: the code's schedule no longer replaces it.
     pub(crate) overridden: bool,
     pub(crate) paused: bool,
+    /// Since when and by whom, when it is paused (a pause made before they were recorded has
+    /// neither).
+    pub(crate) pause: Option<Pause>,
     /// Raised by every change of schedule or pause.
     pub(crate) version: i64,
 }
@@ -267,8 +270,16 @@ pub(crate) struct DefinedJob {
     allow(dead_code, reason = "only a database store records it")
 )]
 pub(crate) enum ControlChange {
-    Paused(bool),
+    /// Paused, since when and by whom; or resumed (`None`).
+    Paused(Option<Pause>),
     Rescheduled(StoredSchedule),
+}
+
+/// Since when and by whom a job is paused ("through the dashboard").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Pause {
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) by: String,
 }
 
 /// The waiting jobs of one queue, as a durable store's poll sees them.
@@ -277,6 +288,25 @@ pub(crate) struct Waiting {
     pub(crate) queue: Arc<str>,
     /// The earliest instant one of them is due.
     pub(crate) next_at: DateTime<Utc>,
+}
+
+/// The jobs of one queue by where they stand, over every process of a durable store: what
+/// [`Store::queues`] answers, for the queue metrics and the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(
+    not(any(feature = "metrics", feature = "dashboard")),
+    allow(dead_code, reason = "read by the metrics and the dashboard")
+)]
+pub(crate) struct QueueStats {
+    pub(crate) queue: Arc<str>,
+    /// Due now, or earlier, and waiting for a worker.
+    pub(crate) pending: u64,
+    /// Waiting for a later instant: a delay, `at`, or the backoff before a retry.
+    pub(crate) scheduled: u64,
+    pub(crate) running: u64,
+    /// The earliest instant at which one of the pending jobs became due (a retry: when its
+    /// backoff ended): how long the queue has kept someone waiting.
+    pub(crate) oldest_pending: Option<DateTime<Utc>>,
 }
 
 pub(crate) type StoreFuture<'a, T> =
@@ -316,6 +346,14 @@ pub(crate) trait Store: Send + Sync + 'static {
 
     /// How many jobs wait (pending or scheduled), over every queue.
     fn waiting(&self) -> StoreFuture<'_, usize>;
+
+    /// Every queue with a job pending, scheduled or running at `now`, by name, with how many
+    /// are in each state; a durable store counts the jobs of every process.
+    #[cfg_attr(
+        not(any(feature = "metrics", feature = "dashboard")),
+        allow(dead_code, reason = "read by the metrics and the dashboard")
+    )]
+    fn queues(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<QueueStats>>;
 
     /// Whether jobs outlive the process. Only a durable store is asked for the rest below.
     fn durable(&self) -> bool;
@@ -375,8 +413,14 @@ pub(crate) trait Store: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
-    /// The last `limit` records of `job`, of every process, oldest first.
-    fn runs<'a>(&'a self, _job: &'a str, _limit: usize) -> StoreFuture<'a, Vec<RunRecord>> {
+    /// The last `limit` records of `job` scheduled before `before` (all when `None`), of every
+    /// process, oldest first.
+    fn runs<'a>(
+        &'a self,
+        _job: &'a str,
+        _limit: usize,
+        _before: Option<DateTime<Utc>>,
+    ) -> StoreFuture<'a, Vec<RunRecord>> {
         Box::pin(async { Ok(Vec::new()) })
     }
 
@@ -411,3 +455,6 @@ pub(crate) trait Store: Send + Sync + 'static {
         Box::pin(async { Ok(Vec::new()) })
     }
 }
+
+#[cfg(test)]
+mod tests;

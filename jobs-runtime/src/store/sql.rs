@@ -1,7 +1,7 @@
 //! What the two database stores share beyond SQL: the jobs this process serves, how a
 //! completion becomes a row, and the queue's order among the rows a claim returned.
 
-use super::{Claimed, Completion, JobId, JobState, StoredJob, StoredSchedule};
+use super::{Claimed, Completion, JobId, JobState, Pause, QueueStats, StoredJob, StoredSchedule};
 use crate::context::RunId;
 use crate::history::{Outcome, RunRecord};
 use chrono::{DateTime, Utc};
@@ -66,6 +66,23 @@ pub(super) fn in_queue_order(mut jobs: Vec<(Order, Claimed)>) -> Vec<Claimed> {
 
 /// An instant as microseconds since the Unix epoch: how SQLite keeps instants, and the key of
 /// a tick in a batch.
+/// A row of the statement of [`Store::queues`](super::Store::queues): the queue, its pending,
+/// scheduled and running jobs, and the instant its oldest pending job became due.
+pub(super) type QueueRow<Instant> = (String, i64, i64, i64, Option<Instant>);
+
+pub(super) fn queue_stats<Instant>(
+    (queue, pending, scheduled, running, oldest_pending): QueueRow<Instant>,
+    instant: impl Fn(Instant) -> DateTime<Utc>,
+) -> QueueStats {
+    QueueStats {
+        queue: queue.into(),
+        pending: u64::try_from(pending).unwrap_or(0),
+        scheduled: u64::try_from(scheduled).unwrap_or(0),
+        running: u64::try_from(running).unwrap_or(0),
+        oldest_pending: oldest_pending.map(instant),
+    }
+}
+
 pub(super) fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }
@@ -194,11 +211,24 @@ impl Shares {
 }
 
 /// A row of `jobs_schedules` as both databases read it: job, schedule, zone, overridden, paused,
-/// version.
-pub(super) type StoredRow = (String, Option<String>, Option<String>, bool, bool, i64);
+/// version, since when (as the database keeps instants) and by whom it is paused.
+pub(super) type StoredRow<At = DateTime<Utc>> = (
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    bool,
+    i64,
+    Option<At>,
+    Option<String>,
+);
 
 pub(super) fn stored_job(row: StoredRow) -> StoredJob {
-    let (job, expr, tz, overridden, paused, version) = row;
+    let (job, expr, tz, overridden, paused, version, paused_at, paused_by) = row;
+    let pause = paused_at
+        .zip(paused_by)
+        .filter(|_| paused)
+        .map(|(at, by)| Pause { at, by });
     StoredJob {
         job,
         schedule: expr.map(|expr| StoredSchedule {
@@ -207,6 +237,7 @@ pub(super) fn stored_job(row: StoredRow) -> StoredJob {
         }),
         overridden,
         paused,
+        pause,
         version,
     }
 }
@@ -301,6 +332,21 @@ pub(super) fn answer(
         .map(|(job, at)| won.remove(&(job.to_string(), *at)))
         .collect()
 }
+
+/// Waiting and running jobs by queue, in both databases' SQL: due, scheduled later, running, and
+/// the earliest due instant. Each arm of the union reads its own partial index (the claim's, and
+/// the heartbeat's), so ended jobs kept for the retention period are not scanned.
+pub(super) const QUEUES: &str = "SELECT queue,
+        COUNT(*) FILTER (WHERE NOT running AND run_at <= $1),
+        COUNT(*) FILTER (WHERE NOT running AND run_at > $1),
+        COUNT(*) FILTER (WHERE running),
+        MIN(run_at) FILTER (WHERE NOT running AND run_at <= $1)
+    FROM (
+        SELECT queue, run_at, FALSE AS running FROM jobs_jobs WHERE state = 'waiting'
+        UNION ALL
+        SELECT queue, run_at, TRUE FROM jobs_jobs WHERE state = 'running'
+    ) AS live
+    GROUP BY queue ORDER BY queue";
 
 #[cfg(test)]
 mod tests {

@@ -11,11 +11,11 @@ use super::database::{Database, Dialect};
 use super::open::{owner, redact, StoreOptions};
 use super::sql::{
     answer, completion_row, db_id, distinct, in_queue_order, instant, job_id, job_state, micros,
-    run_record, stored_job, RunColumns, Served, StoredRow, TickKey,
+    queue_stats, run_record, stored_job, QueueRow, RunColumns, Served, StoredRow, TickKey, QUEUES,
 };
 use super::{
     Cancel, Claimed, Completion, ControlChange, DefinedJob, Enqueued, Heartbeat, JobId, JobState,
-    NewJob, StoreError, StoreFuture, StoredJob, Waiting,
+    NewJob, QueueStats, StoreError, StoreFuture, StoredJob, Waiting,
 };
 use crate::history::RunRecord;
 use crate::Error;
@@ -31,7 +31,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The migrations, in order; a version is never edited once released, only added to.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("migrations/sqlite/0001_init.sql")),
+    (
+        2,
+        include_str!("migrations/sqlite/0002_pause_provenance.sql"),
+    ),
+];
 
 /// The Sqlite dialect: the connection and what every statement needs.
 pub(crate) struct Sqlite {
@@ -179,14 +185,20 @@ impl Dialect for Sqlite {
     /// The jobs whose version is above `since` (all of them for -1).
     fn stored_jobs(&self, since: i64) -> StoreFuture<'_, Vec<StoredJob>> {
         Box::pin(async move {
-            let rows: Vec<StoredRow> = sqlx::query_as(
-                "SELECT job, schedule, tz, overridden, paused, version FROM jobs_schedules
-             WHERE version > $1 ORDER BY job",
+            let rows: Vec<StoredRow<i64>> = sqlx::query_as(
+                "SELECT job, schedule, tz, overridden, paused, version, paused_at, paused_by
+                 FROM jobs_schedules WHERE version > $1 ORDER BY job",
             )
             .bind(since)
             .fetch_all(&self.pool)
             .await?;
-            Ok(rows.into_iter().map(stored_job).collect())
+            Ok(rows
+                .into_iter()
+                .map(|(job, expr, tz, overridden, paused, version, at, by)| {
+                    let at = at.map(instant);
+                    stored_job((job, expr, tz, overridden, paused, version, at, by))
+                })
+                .collect())
         })
     }
 
@@ -494,6 +506,19 @@ impl Dialect for Sqlite {
         })
     }
 
+    fn queues(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<QueueStats>> {
+        Box::pin(async move {
+            let rows: Vec<QueueRow<i64>> = sqlx::query_as(QUEUES)
+                .bind(micros(now))
+                .fetch_all(&self.pool)
+                .await?;
+            Ok(rows
+                .into_iter()
+                .map(|row| queue_stats(row, instant))
+                .collect())
+        })
+    }
+
     fn seen(&self) -> StoreFuture<'_, HashMap<String, DateTime<Utc>>> {
         Box::pin(async {
             let rows: Vec<(String, i64)> =
@@ -552,15 +577,21 @@ impl Dialect for Sqlite {
 
     fn control<'a>(&'a self, job: &'a str, change: ControlChange) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let (paused, schedule) = match &change {
-                ControlChange::Paused(paused) => (Some(*paused), None),
-                ControlChange::Rescheduled(schedule) => (None, Some(schedule)),
+            let (paused, pause, schedule) = match &change {
+                ControlChange::Paused(pause) => (Some(pause.is_some()), pause.as_ref(), None),
+                ControlChange::Rescheduled(schedule) => (None, None, Some(schedule)),
             };
+            // Pausing a paused job keeps when and by whom it was first paused.
             sqlx::query(
-                "INSERT INTO jobs_schedules AS s (job, schedule, tz, overridden, paused, version)
+                "INSERT INTO jobs_schedules AS s
+                     (job, schedule, tz, overridden, paused, version, paused_at, paused_by)
                  VALUES ($1, $2, $3, $2 IS NOT NULL, COALESCE($4, 0),
-                         (SELECT COALESCE(MAX(version), 0) + 1 FROM jobs_schedules))
+                         (SELECT COALESCE(MAX(version), 0) + 1 FROM jobs_schedules), $5, $6)
                  ON CONFLICT (job) DO UPDATE SET
+                     paused_at = CASE WHEN $4 IS NULL OR ($4 AND s.paused) THEN s.paused_at
+                                      ELSE $5 END,
+                     paused_by = CASE WHEN $4 IS NULL OR ($4 AND s.paused) THEN s.paused_by
+                                      ELSE $6 END,
                      paused = COALESCE($4, s.paused),
                      schedule = COALESCE($2, s.schedule),
                      tz = COALESCE($3, s.tz),
@@ -571,6 +602,8 @@ impl Dialect for Sqlite {
             .bind(schedule.map(|s| s.expr.as_str()))
             .bind(schedule.map(|s| s.tz.as_str()))
             .bind(paused)
+            .bind(pause.map(|pause| micros(pause.at)))
+            .bind(pause.map(|pause| pause.by.as_str()))
             .execute(&self.pool)
             .await?;
             Ok(())
@@ -616,15 +649,22 @@ impl Dialect for Sqlite {
         })
     }
 
-    fn runs<'a>(&'a self, job: &'a str, limit: usize) -> StoreFuture<'a, Vec<RunRecord>> {
+    fn runs<'a>(
+        &'a self,
+        job: &'a str,
+        limit: usize,
+        before: Option<DateTime<Utc>>,
+    ) -> StoreFuture<'a, Vec<RunRecord>> {
         Box::pin(async move {
             let rows = sqlx::query(
                 "SELECT run_id, job_id, scheduled_at, started_at, finished_at, attempts, outcome,
                      error, lateness_us, permanent, payload
-                 FROM jobs_runs WHERE job = $1 ORDER BY scheduled_at DESC, id DESC LIMIT $2",
+                 FROM jobs_runs WHERE job = $1 AND ($3 IS NULL OR scheduled_at < $3)
+                 ORDER BY scheduled_at DESC, id DESC LIMIT $2",
             )
             .bind(job)
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind(before.map(micros))
             .fetch_all(&self.pool)
             .await?;
             let name = self.jobs.intern(job);
