@@ -76,8 +76,14 @@ impl Postgres {
         self.jobs.names().iter().map(ToString::to_string).collect()
     }
 
-    fn lease_until(&self, now: DateTime<Utc>) -> DateTime<Utc> {
-        now + self.leases.lease
+    /// The lease, in microseconds, for statements to add to the database's clock.
+    ///
+    /// Leases run on the database's clock alone: taken, renewed and found expired by
+    /// `clock_timestamp()` when each statement runs. A lease counted from the instant a worker
+    /// asked for jobs would be shortened by however long its statement waited behind others (on
+    /// a busy machine, seconds), and one compared with another process's clock by their skew.
+    fn lease_micros(&self) -> i64 {
+        i64::try_from(self.leases.lease.as_micros()).unwrap_or(i64::MAX)
     }
 }
 
@@ -213,7 +219,7 @@ impl Dialect for Postgres {
                  attempt = j.attempt + 1,
                  started_at = COALESCE(j.started_at, $2),
                  owner = $5,
-                 lease_until = $6
+                 lease_until = clock_timestamp() + $6 * INTERVAL '1 microsecond'
              FROM picked WHERE j.id = picked.id
              RETURNING j.id, j.job, j.payload, j.attempt, j.due_at, j.started_at, j.priority, j.run_at",
         )
@@ -222,7 +228,7 @@ impl Dialect for Postgres {
         .bind(self.names())
         .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .bind(&*self.owner)
-        .bind(self.lease_until(now))
+        .bind(self.lease_micros())
         .bind(&ids)
         .bind(&states)
         .bind(&errors)
@@ -335,14 +341,15 @@ impl Dialect for Postgres {
 
     fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
         Box::pin(async move {
-            let lease_until = self.lease_until(now);
+            let lease = self.lease_micros();
             let mut beat = Heartbeat::default();
             let mine = sqlx::query(
-                "UPDATE jobs_jobs SET lease_until = $2 WHERE owner = $1 AND state = 'running'
-             RETURNING id, queue, cancel_requested",
+                "UPDATE jobs_jobs SET lease_until = clock_timestamp() + $2 * INTERVAL '1 microsecond'
+                 WHERE owner = $1 AND state = 'running'
+                 RETURNING id, queue, cancel_requested",
             )
             .bind(&*self.owner)
-            .bind(lease_until)
+            .bind(lease)
             .fetch_all(&self.pool)
             .await?;
             for row in mine {
@@ -352,10 +359,11 @@ impl Dialect for Postgres {
                 }
             }
             sqlx::query(
-                "UPDATE jobs_ticks SET lease_until = $2 WHERE owner = $1 AND finished_at IS NULL",
+                "UPDATE jobs_ticks SET lease_until = clock_timestamp() + $2 * INTERVAL '1 microsecond'
+                 WHERE owner = $1 AND finished_at IS NULL",
             )
             .bind(&*self.owner)
-            .bind(lease_until)
+            .bind(lease)
             .execute(&self.pool)
             .await?;
             // Up to when the jobs ran, rewritten at most once a lease per job: finer is not needed
@@ -381,7 +389,7 @@ impl Dialect for Postgres {
                  owner = NULL,
                  lease_until = NULL,
                  cancel_requested = FALSE
-             WHERE state = 'running' AND lease_until < $1
+             WHERE state = 'running' AND lease_until < clock_timestamp()
              RETURNING queue",
             )
             .bind(now)
@@ -390,13 +398,13 @@ impl Dialect for Postgres {
             let reclaimed: HashSet<String> = reclaimed.into_iter().collect();
             beat.reclaimed = reclaimed.into_iter().map(Into::into).collect();
             let ticks = sqlx::query(
-                "UPDATE jobs_ticks SET owner = $1, lease_until = $2
-             WHERE finished_at IS NULL AND lease_until < $3 AND job = ANY($4)
-             RETURNING job, scheduled_at",
+                "UPDATE jobs_ticks SET owner = $1,
+                     lease_until = clock_timestamp() + $2 * INTERVAL '1 microsecond'
+                 WHERE finished_at IS NULL AND lease_until < clock_timestamp() AND job = ANY($3)
+                 RETURNING job, scheduled_at",
             )
             .bind(&*self.owner)
-            .bind(lease_until)
-            .bind(now)
+            .bind(lease)
             .bind(self.names())
             .fetch_all(&self.pool)
             .await?;
@@ -443,7 +451,8 @@ impl Dialect for Postgres {
             // one that another process holds is not.
             let won: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
                 "INSERT INTO jobs_ticks AS t (job, scheduled_at, owner, claimed_at, lease_until)
-             SELECT k.job, k.scheduled_at, $1, $2, $3
+             SELECT k.job, k.scheduled_at, $1, $2,
+                 clock_timestamp() + $3 * INTERVAL '1 microsecond'
              FROM UNNEST($4::TEXT[], $5::TIMESTAMPTZ[]) AS k(job, scheduled_at)
              ON CONFLICT (job, scheduled_at) DO UPDATE SET lease_until = EXCLUDED.lease_until
                  WHERE t.owner = $1 AND t.finished_at IS NULL
@@ -451,7 +460,7 @@ impl Dialect for Postgres {
             )
             .bind(owner)
             .bind(now)
-            .bind(now + leases.lease)
+            .bind(i64::try_from(leases.lease.as_micros()).unwrap_or(i64::MAX))
             .bind(&jobs)
             .bind(&instants)
             .fetch_all(pool)

@@ -84,8 +84,12 @@ impl Sqlite {
         serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_owned())
     }
 
-    fn lease_until(&self, now: DateTime<Utc>) -> i64 {
-        micros(now + self.leases.lease)
+    /// A lease taken or renewed now. Leases count on the system clock from when their statement
+    /// is sent (every process on one file shares that clock): not from when a worker asked for
+    /// jobs, which may have waited behind other statements (on a busy machine, seconds), and
+    /// not on the runtime's clock, which a test may simulate.
+    fn lease_until(&self) -> i64 {
+        micros(Utc::now() + self.leases.lease)
     }
 }
 
@@ -236,7 +240,7 @@ impl Dialect for Sqlite {
             .bind(self.names())
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .bind(&*self.owner)
-            .bind(self.lease_until(now))
+            .bind(self.lease_until())
             .fetch_all(&self.pool)
             .await?;
             let mut jobs = Vec::with_capacity(rows.len());
@@ -344,7 +348,7 @@ impl Dialect for Sqlite {
 
     fn heartbeat(&self, now: DateTime<Utc>) -> StoreFuture<'_, Heartbeat> {
         Box::pin(async move {
-            let lease_until = self.lease_until(now);
+            let lease_until = self.lease_until();
             let mut beat = Heartbeat::default();
             let mine = sqlx::query(
                 "UPDATE jobs_jobs SET lease_until = $2 WHERE owner = $1 AND state = 'running'
@@ -390,10 +394,11 @@ impl Dialect for Sqlite {
                  owner = NULL,
                  lease_until = NULL,
                  cancel_requested = 0
-             WHERE state = 'running' AND lease_until < $1
+             WHERE state = 'running' AND lease_until < $2
              RETURNING queue",
             )
             .bind(micros(now))
+            .bind(micros(Utc::now()))
             .fetch_all(&self.pool)
             .await?;
             let reclaimed: HashSet<String> = reclaimed.into_iter().collect();
@@ -406,7 +411,7 @@ impl Dialect for Sqlite {
             )
             .bind(&*self.owner)
             .bind(lease_until)
-            .bind(micros(now))
+            .bind(micros(Utc::now()))
             .bind(self.names())
             .fetch_all(&self.pool)
             .await?;
