@@ -557,3 +557,41 @@ async fn a_running_tick_is_cancelled_where_it_runs() {
     );
     handle.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn requests_as_curl_sends_them_are_understood() {
+    let (handle, router) = start(Some(TOKEN)).await;
+    // `curl -d` sends no JSON content type; a bare expression is a cron expression.
+    let request = |body: &str| {
+        Request::put("/api/jobs/beat/schedule")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body.to_owned()))
+            .unwrap()
+    };
+    for (body, words) in [
+        ("0 9 * * *", "at 09:00, every day, UTC"),
+        (r#"{"expression": "every 30s"}"#, "every 30 seconds"),
+        (
+            r#"{"schedule": "0 18 * * Fri", "tz": "Europe/Paris"}"#,
+            "at 18:00, on Fridays, Europe/Paris",
+        ),
+    ] {
+        let response = router.clone().oneshot(request(body)).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{body}");
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let job: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(job["schedule"]["words"], words, "{body}");
+    }
+    // An unencoded `+01:00` in the query arrives as a space.
+    let answer = get(
+        &router,
+        "/api/jobs/report/explain?at=2026-01-03T09:30:00+01:00",
+    )
+    .await;
+    assert_eq!(answer["at"], "2026-01-03T08:30:00Z", "{answer}");
+    assert_eq!(answer["field"], "day-of-week");
+    handle.shutdown().await;
+}

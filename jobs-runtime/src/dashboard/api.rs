@@ -255,7 +255,12 @@ async fn explain(
             "`at` is missing: ask `?at=2026-12-05T09:30:00+01:00` (an RFC 3339 instant)",
         ));
     };
+    // An unencoded `+01:00` arrives as ` 01:00`: a space is never part of an instant.
     let at = DateTime::parse_from_rfc3339(text.trim())
+        .or_else(|error| {
+            let repaired = text.trim().replace(' ', "+");
+            DateTime::parse_from_rfc3339(&repaired).map_err(|_| error)
+        })
         .map_err(|error| {
             ApiError::bad_request(format!(
                 "`at` = `{text}` is not an RFC 3339 instant such as `2026-12-05T09:30:00+01:00`: {error}"
@@ -303,18 +308,54 @@ async fn resume(
 }
 
 /// A new schedule: `{"cron": "30 9 * * Mon-Fri", "timezone": "Europe/Berlin"}` or
-/// `{"every": "10s"}`.
+/// `{"every": "10s"}`. The names the job's view uses are understood too (`expression`, and
+/// `every 10s` as an expression), as are `schedule`, `tz` and `interval`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewSchedule {
+    #[serde(alias = "expression", alias = "schedule")]
     cron: Option<String>,
+    #[serde(alias = "tz", alias = "zone")]
     timezone: Option<String>,
+    #[serde(alias = "interval")]
     every: Option<String>,
 }
 
 impl NewSchedule {
-    fn parse(self) -> Result<Schedule, ApiError> {
+    /// The body of `PUT …/schedule`: that JSON whatever the content type says, or a bare
+    /// expression as text (`curl -d '0 9 * * *'`).
+    fn read(body: &[u8]) -> Result<Self, ApiError> {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        if text.starts_with('{') {
+            return serde_json::from_str(text).map_err(|error| {
+                ApiError::bad_request(format!(
+                    "{error}; {}",
+                    "expected {\"cron\": \"30 9 * * Mon-Fri\", \"timezone\": \"Europe/Berlin\"} or {\"every\": \"10s\"}"
+                ))
+            });
+        }
+        let text = serde_json::from_str::<String>(text).unwrap_or_else(|_| text.to_owned());
+        Ok(Self {
+            cron: Some(text),
+            timezone: None,
+            every: None,
+        })
+    }
+
+    fn parse(mut self) -> Result<Schedule, ApiError> {
         let bad = |error: &dyn std::fmt::Display| ApiError::bad_request(error.to_string());
+        // `every 10s`, as the job's view writes an interval.
+        if let Some(every) = self
+            .cron
+            .as_deref()
+            .and_then(|cron| cron.trim().strip_prefix("every "))
+        {
+            if self.every.is_none() {
+                self.every = Some(every.to_owned());
+                self.cron = None;
+            }
+        }
         match (self.cron, self.every, self.timezone) {
             (Some(cron), None, zone) => {
                 let schedule = Schedule::parse(&cron).map_err(|error| bad(&error))?;
@@ -345,10 +386,11 @@ async fn reschedule(
     _: Authorized,
     State(api): State<Arc<Api>>,
     Path(name): Path<String>,
-    body: Result<Json<NewSchedule>, axum::extract::rejection::JsonRejection>,
+    body: axum::body::Bytes,
 ) -> Answer<JobView> {
-    let Json(body) = body.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
-    let schedule = body.parse().inspect_err(|error| {
+    let schedule = NewSchedule::read(&body)
+        .and_then(NewSchedule::parse)
+        .inspect_err(|error| {
         tracing::warn!(action = "reschedule", target = %name, error = %error.message, "dashboard action refused");
     })?;
     let words = ScheduleView::new(&schedule).words;
