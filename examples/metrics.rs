@@ -43,14 +43,11 @@ async fn send_email(to: String) {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Before the runtime starts: it describes its metrics to the recorder installed then.
     let prometheus = PrometheusBuilder::new()
-        // Durations and lateness as Prometheus histograms (without buckets: summaries).
+        // The store's round trips as a Prometheus histogram (without buckets: a summary); the
+        // runtime buckets durations, lateness and attempts itself.
         .set_buckets_for_metric(
-            Matcher::Suffix("_seconds".into()),
-            &[0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0],
-        )?
-        .set_buckets_for_metric(
-            Matcher::Full("jobs_run_attempts".into()),
-            &[1.0, 2.0, 3.0, 5.0, 10.0],
+            Matcher::Full("jobs_store_round_trip_seconds".into()),
+            &[0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0],
         )?
         .install_recorder()?;
     // The recorder's own housekeeping (draining histogram samples), which its HTTP listener

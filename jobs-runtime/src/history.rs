@@ -224,6 +224,23 @@ impl History {
         of
     }
 
+    /// Calls `f` with every job's name and buffer.
+    #[cfg_attr(
+        not(feature = "metrics"),
+        allow(dead_code, reason = "only the metrics go through every job")
+    )]
+    pub(crate) fn each(&self, mut f: impl FnMut(&Arc<str>, &JobHistory)) {
+        let jobs: Vec<(Arc<str>, Arc<JobHistory>)> = {
+            let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            jobs.iter()
+                .map(|(name, history)| (Arc::clone(name), Arc::clone(history)))
+                .collect()
+        };
+        for (name, history) in &jobs {
+            f(name, history);
+        }
+    }
+
     pub(crate) fn all(&self) -> Vec<RunRecord> {
         let jobs: Vec<Arc<JobHistory>> = {
             let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
@@ -292,6 +309,14 @@ impl JobHistory {
             job_id: None,
             payload: None,
         });
+    }
+
+    #[cfg_attr(
+        not(feature = "metrics"),
+        allow(dead_code, reason = "only the metrics read them")
+    )]
+    pub(crate) fn metrics(&self) -> &crate::metrics::JobMetrics {
+        &self.metrics
     }
 
     fn records(&self) -> Vec<RunRecord> {

@@ -18,17 +18,15 @@ mod enabled {
     use crate::history::{Outcome, RunRecord, SkipReason};
     use crate::runtime::Shared;
     use crate::store::{QueueStats, Store};
-    use ::metrics::{Counter, Gauge, Histogram, SharedString, Unit};
+    use ::metrics::{Counter, Gauge, Label, SharedString, Unit};
     use std::collections::HashMap;
-    use std::sync::{Arc, OnceLock};
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex, OnceLock, PoisonError};
     use std::time::{Duration, Instant};
     use tokio::time::MissedTickBehavior;
 
     pub(crate) const RUNS: &str = "jobs_runs_total";
     pub(crate) const SKIPPED_TICKS: &str = "jobs_skipped_ticks_total";
-    pub(crate) const RUN_DURATION: &str = "jobs_run_duration_seconds";
-    pub(crate) const LATENESS: &str = "jobs_lateness_seconds";
-    pub(crate) const ATTEMPTS: &str = "jobs_run_attempts";
     pub(crate) const QUEUE_DEPTH: &str = "jobs_queue_depth";
     pub(crate) const QUEUE_RUNNING: &str = "jobs_queue_running";
     pub(crate) const QUEUE_LATENCY: &str = "jobs_queue_latency_seconds";
@@ -58,21 +56,28 @@ mod enabled {
             Unit::Count,
             "Ticks that did not run, by job and reason (overlap, paused, missed, shutdown)"
         );
-        ::metrics::describe_histogram!(
-            RUN_DURATION,
-            Unit::Seconds,
-            "Time from the start of a run's first attempt to its end, retries included"
-        );
-        ::metrics::describe_histogram!(
-            LATENESS,
-            Unit::Seconds,
-            "Time from when a run was due (tick plus jitter, or enqueued due instant) to its start"
-        );
-        ::metrics::describe_histogram!(
-            ATTEMPTS,
-            Unit::Count,
-            "Attempts made by each run that started, when it ended"
-        );
+        for (names, what) in [
+            (
+                &RUN_DURATION_SERIES,
+                "time from the start of a run's first attempt to its end, retries included",
+            ),
+            (
+                &LATENESS_SERIES,
+                "time from when a run was due (tick plus jitter, or enqueued due instant) to its start",
+            ),
+            (
+                &ATTEMPTS_SERIES,
+                "attempts made by each run that started, when it ended",
+            ),
+        ] {
+            ::metrics::describe_counter!(
+                names.bucket,
+                Unit::Count,
+                format!("Histogram of the {what}: runs up to `le`")
+            );
+            ::metrics::describe_counter!(names.count, Unit::Count, format!("Histogram of the {what}: runs"));
+            ::metrics::describe_gauge!(names.sum, format!("Histogram of the {what}: their sum"));
+        }
         ::metrics::describe_gauge!(
             QUEUE_DEPTH,
             Unit::Count,
@@ -95,13 +100,42 @@ mod enabled {
         );
     }
 
-    /// One job's handles, each made when first needed and then kept: recording a run is then a
-    /// few atomic operations, with no key built, hashed and looked up with its labels.
+    /// Upper bounds of the buckets of the histograms in seconds (`+Inf` follows): from a
+    /// millisecond to half an hour.
+    const SECONDS: [f64; 13] = [
+        0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1800.0,
+    ];
+    /// Upper bounds of the buckets of attempts (`+Inf` follows).
+    const ATTEMPT_BOUNDS: [f64; 5] = [1.0, 2.0, 3.0, 5.0, 10.0];
+
+    /// How many copies of each job's counts the threads that end runs share out among them.
+    const SHARDS: usize = 4;
+
+    /// The shard of the current thread: threads take them in turn, so that two workers rarely
+    /// write to one cache line.
+    fn shard() -> usize {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static SHARD: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+        }
+        SHARD.with(|shard| *shard)
+    }
+
+    /// One job's runs and skipped ticks, counted by the runtime itself and handed to the
+    /// recorder by the sampling task (every second, or every poll of a durable store).
     ///
-    /// Made lazily so that a job registers only the series it uses (a job that never fails has
-    /// no `failed` series), and so that a job that never runs costs one pointer.
+    /// Counting a run is then a few uncontended atomic additions on the thread's own shard. A
+    /// recorder's histogram stores every sample it is given (the Prometheus exporter's takes a
+    /// clock reading and an epoch-protected push per sample), which at a million runs a second
+    /// cost a quarter of the on-demand throughput; the histograms here are bucketed as they are
+    /// counted, and reach the recorder as Prometheus-style `_bucket`, `_count` and `_sum`
+    /// series.
+    ///
+    /// Made when the job first ends a run, so that a job that never runs costs one pointer.
     pub(crate) struct JobMetrics {
-        handles: OnceLock<Box<Handles>>,
+        counts: OnceLock<Box<[Shard; SHARDS]>>,
+        /// The recorder's handles, made by the sampling task as each series first counts.
+        exported: Mutex<Option<Exported>>,
     }
 
     impl std::fmt::Debug for JobMetrics {
@@ -110,15 +144,45 @@ mod enabled {
         }
     }
 
-    struct Handles {
-        job: SharedString,
+    /// One shard of a job's counts, on cache lines of its own.
+    #[derive(Default)]
+    #[repr(align(128))]
+    struct Shard {
         /// By outcome: succeeded, failed, cancelled.
-        runs: [OnceLock<Counter>; 3],
-        durations: [OnceLock<Histogram>; 3],
-        lateness: OnceLock<Histogram>,
-        attempts: OnceLock<Histogram>,
+        runs: [AtomicU64; 3],
         /// By reason: overlap, paused, missed, shutdown.
-        skipped: [OnceLock<Counter>; 4],
+        skipped: [AtomicU64; 4],
+        /// By outcome.
+        durations: [Buckets<14>; 3],
+        lateness: Buckets<14>,
+        attempts: Buckets<6>,
+    }
+
+    /// A histogram's counts: one per bucket (the value's, not cumulative), and the sum of the
+    /// values in nanoseconds (attempts: in attempts).
+    struct Buckets<const N: usize> {
+        counts: [AtomicU64; N],
+        sum: AtomicU64,
+    }
+
+    impl<const N: usize> Default for Buckets<N> {
+        fn default() -> Self {
+            Self {
+                counts: std::array::from_fn(|_| AtomicU64::new(0)),
+                sum: AtomicU64::new(0),
+            }
+        }
+    }
+
+    impl<const N: usize> Buckets<N> {
+        fn add(&self, bounds: &[f64], value: f64, sum: u64) {
+            let bucket = bounds
+                .iter()
+                .position(|&bound| value <= bound)
+                .unwrap_or(bounds.len());
+            self.counts[bucket].fetch_add(1, Ordering::Relaxed);
+            self.sum.fetch_add(sum, Ordering::Relaxed);
+        }
     }
 
     const OUTCOMES: [&str; 3] = ["succeeded", "failed", "cancelled"];
@@ -127,23 +191,15 @@ mod enabled {
     impl JobMetrics {
         pub(crate) fn new() -> Self {
             Self {
-                handles: OnceLock::new(),
+                counts: OnceLock::new(),
+                exported: Mutex::new(None),
             }
         }
 
         /// Counts a record that ends a run or skips a tick.
         pub(crate) fn record(&self, record: &RunRecord) {
-            let handles = self.handles.get_or_init(|| {
-                Box::new(Handles {
-                    job: SharedString::from(Arc::clone(&record.job)),
-                    runs: Default::default(),
-                    durations: Default::default(),
-                    lateness: OnceLock::new(),
-                    attempts: OnceLock::new(),
-                    skipped: Default::default(),
-                })
-            });
-            let job = &handles.job;
+            let shards = self.counts.get_or_init(Box::default);
+            let shard = &shards[shard()];
             let outcome = match record.outcome {
                 Outcome::Succeeded => 0,
                 Outcome::Failed => 1,
@@ -155,19 +211,11 @@ mod enabled {
                         SkipReason::Missed => 2,
                         SkipReason::Shutdown => 3,
                     };
-                    handles.skipped[reason]
-                        .get_or_init(|| {
-                            ::metrics::counter!(SKIPPED_TICKS, "job" => job.clone(), "reason" => REASONS[reason])
-                        })
-                        .increment(1);
+                    shard.skipped[reason].fetch_add(1, Ordering::Relaxed);
                     return;
                 }
             };
-            handles.runs[outcome]
-                .get_or_init(|| {
-                    ::metrics::counter!(RUNS, "job" => job.clone(), "outcome" => OUTCOMES[outcome])
-                })
-                .increment(1);
+            shard.runs[outcome].fetch_add(1, Ordering::Relaxed);
             // A job cancelled before it ever started has no duration, lateness or attempts.
             let Some(started_at) = record.started_at else {
                 return;
@@ -176,23 +224,204 @@ mod enabled {
                 .finished_at
                 .and_then(|finished_at| (finished_at - started_at).to_std().ok())
             {
-                handles.durations[outcome]
-                    .get_or_init(|| {
-                        ::metrics::histogram!(RUN_DURATION, "job" => job.clone(), "outcome" => OUTCOMES[outcome])
-                    })
-                    .record(duration.as_secs_f64());
+                shard.durations[outcome].add(&SECONDS, duration.as_secs_f64(), nanos(duration));
             }
             if let Some(lateness) = record.lateness {
-                handles
+                shard
                     .lateness
-                    .get_or_init(|| ::metrics::histogram!(LATENESS, "job" => job.clone()))
-                    .record(lateness.as_secs_f64());
+                    .add(&SECONDS, lateness.as_secs_f64(), nanos(lateness));
             }
-            handles
-                .attempts
-                .get_or_init(|| ::metrics::histogram!(ATTEMPTS, "job" => job.clone()))
-                .record(f64::from(record.attempts));
+            shard.attempts.add(
+                &ATTEMPT_BOUNDS,
+                f64::from(record.attempts),
+                u64::from(record.attempts),
+            );
         }
+
+        /// Hands the job's counts to the recorder: each series is made at its first count.
+        fn export(&self, job: &Arc<str>) {
+            let Some(shards) = self.counts.get() else {
+                return;
+            };
+            let total = |pick: &dyn Fn(&Shard) -> &AtomicU64| -> u64 {
+                shards
+                    .iter()
+                    .map(|shard| pick(shard).load(Ordering::Relaxed))
+                    .sum()
+            };
+            let mut exported = self.exported.lock().unwrap_or_else(PoisonError::into_inner);
+            let exported = exported.get_or_insert_with(|| Exported::new(job));
+            let job = exported.job.clone();
+            for (outcome, series) in exported.runs.iter_mut().enumerate() {
+                let count = total(&|shard| &shard.runs[outcome]);
+                if count > 0 {
+                    series
+                        .get_or_insert_with(|| {
+                            ::metrics::counter!(RUNS, "job" => job.clone(), "outcome" => OUTCOMES[outcome])
+                        })
+                        .absolute(count);
+                }
+            }
+            for (reason, series) in exported.skipped.iter_mut().enumerate() {
+                let count = total(&|shard| &shard.skipped[reason]);
+                if count > 0 {
+                    series
+                        .get_or_insert_with(|| {
+                            ::metrics::counter!(SKIPPED_TICKS, "job" => job.clone(), "reason" => REASONS[reason])
+                        })
+                        .absolute(count);
+                }
+            }
+            for (outcome, series) in exported.durations.iter_mut().enumerate() {
+                let labels = || {
+                    vec![
+                        Label::new("job", job.clone()),
+                        Label::new("outcome", OUTCOMES[outcome]),
+                    ]
+                };
+                Bucketed::export(series, &RUN_DURATION_SERIES, labels, &SECONDS, |bucket| {
+                    total(&|shard| shard.durations[outcome].at(bucket))
+                });
+            }
+            let labels = || vec![Label::new("job", job.clone())];
+            Bucketed::export(
+                &mut exported.lateness,
+                &LATENESS_SERIES,
+                labels,
+                &SECONDS,
+                |bucket| total(&|shard| shard.lateness.at(bucket)),
+            );
+            Bucketed::export(
+                &mut exported.attempts,
+                &ATTEMPTS_SERIES,
+                labels,
+                &ATTEMPT_BOUNDS,
+                |bucket| total(&|shard| shard.attempts.at(bucket)),
+            );
+        }
+    }
+
+    impl<const N: usize> Buckets<N> {
+        /// Bucket `bucket`'s count, or the sum past the last bucket.
+        fn at(&self, bucket: usize) -> &AtomicU64 {
+            self.counts.get(bucket).unwrap_or(&self.sum)
+        }
+    }
+
+    fn nanos(duration: Duration) -> u64 {
+        u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// The names of a histogram's series, Prometheus-style.
+    struct SeriesNames {
+        bucket: &'static str,
+        count: &'static str,
+        sum: &'static str,
+        /// The sum's unit per count: nanoseconds are handed over as seconds.
+        sum_scale: f64,
+    }
+
+    const RUN_DURATION_SERIES: SeriesNames = SeriesNames {
+        bucket: "jobs_run_duration_seconds_bucket",
+        count: "jobs_run_duration_seconds_count",
+        sum: "jobs_run_duration_seconds_sum",
+        sum_scale: 1e-9,
+    };
+    const LATENESS_SERIES: SeriesNames = SeriesNames {
+        bucket: "jobs_lateness_seconds_bucket",
+        count: "jobs_lateness_seconds_count",
+        sum: "jobs_lateness_seconds_sum",
+        sum_scale: 1e-9,
+    };
+    const ATTEMPTS_SERIES: SeriesNames = SeriesNames {
+        bucket: "jobs_run_attempts_bucket",
+        count: "jobs_run_attempts_count",
+        sum: "jobs_run_attempts_sum",
+        sum_scale: 1.0,
+    };
+
+    /// The recorder's handles of one job.
+    struct Exported {
+        job: SharedString,
+        runs: [Option<Counter>; 3],
+        skipped: [Option<Counter>; 4],
+        durations: [Option<Bucketed>; 3],
+        lateness: Option<Bucketed>,
+        attempts: Option<Bucketed>,
+    }
+
+    impl Exported {
+        fn new(job: &Arc<str>) -> Self {
+            Self {
+                job: SharedString::from(Arc::clone(job)),
+                runs: Default::default(),
+                skipped: Default::default(),
+                durations: Default::default(),
+                lateness: None,
+                attempts: None,
+            }
+        }
+    }
+
+    /// A histogram's series: a cumulative counter per bucket (label `le`), the count, and the
+    /// sum (a gauge: the facade's counters hold integers).
+    struct Bucketed {
+        buckets: Vec<Counter>,
+        count: Counter,
+        sum: Gauge,
+    }
+
+    impl Bucketed {
+        /// Sets the series from the counts `bucket` gives (the sum past the last bucket),
+        /// making them when the histogram first counts.
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "a sum in nanoseconds loses nothing that matters as an f64 of seconds"
+        )]
+        fn export(
+            series: &mut Option<Self>,
+            names: &SeriesNames,
+            labels: impl Fn() -> Vec<Label>,
+            bounds: &[f64],
+            bucket: impl Fn(usize) -> u64,
+        ) {
+            let counts: Vec<u64> = (0..=bounds.len()).map(&bucket).collect();
+            let count: u64 = counts.iter().sum();
+            if count == 0 {
+                return;
+            }
+            let series = series.get_or_insert_with(|| Self {
+                buckets: bounds
+                    .iter()
+                    .map(|bound| format!("{bound}"))
+                    .chain(std::iter::once("+Inf".to_owned()))
+                    .map(|le| {
+                        let mut labels = labels();
+                        labels.push(Label::new("le", le));
+                        ::metrics::counter!(names.bucket, labels)
+                    })
+                    .collect(),
+                count: ::metrics::counter!(names.count, labels()),
+                sum: ::metrics::gauge!(names.sum, labels()),
+            });
+            let mut cumulative = 0;
+            for (handle, count) in series.buckets.iter().zip(&counts) {
+                cumulative += count;
+                handle.absolute(cumulative);
+            }
+            series.count.absolute(count);
+            series
+                .sum
+                .set(bucket(bounds.len() + 1) as f64 * names.sum_scale);
+        }
+    }
+
+    /// Hands every job's counts to the recorder: every sample, and once more when the runtime
+    /// has stopped, for the runs that ended during shutdown.
+    pub(crate) fn export(shared: &Shared) {
+        shared
+            .history
+            .each(|job, history| history.metrics().export(job));
     }
 
     /// Times one operation of a durable store.
@@ -236,7 +465,11 @@ mod enabled {
     fn sample_queues(shared: &Arc<Shared>, every: Duration) {
         let shared = Arc::clone(shared);
         tokio::spawn(async move {
-            let mut interval = tokio::time::interval(every);
+            // Half-way between whole seconds, where ticks are most often due, so that sampling
+            // never competes with a burst of them.
+            let into_second = u64::from(shared.clock.now().timestamp_subsec_millis() % 1000);
+            let phase = Duration::from_millis((1500 - into_second) % 1000);
+            let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + phase, every);
             interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
             let mut shutdown = shared.shutdown.subscribe();
             let mut gauges: HashMap<Arc<str>, QueueGauges> = HashMap::new();
@@ -246,6 +479,7 @@ mod enabled {
                     _ = shutdown.wait_for(|&stopping| stopping) => break,
                     _ = interval.tick() => {}
                 }
+                export(&shared);
                 let now = shared.clock.now();
                 let Ok(queues) = shared.stored(SAMPLING, shared.store.queues(now)).await else {
                     continue;
@@ -334,6 +568,9 @@ mod disabled {
         #[inline]
         pub(crate) fn record(&self, _record: &RunRecord) {}
     }
+
+    #[inline]
+    pub(crate) fn export(_shared: &Shared) {}
 
     pub(crate) struct RoundTrip;
 

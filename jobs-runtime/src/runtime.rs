@@ -706,6 +706,7 @@ impl Runtime {
                 let _ = finish.send(());
                 let _ = task.await;
             }
+            crate::metrics::export(&stopped);
             stopped.stopped.send_replace(true);
         });
         crate::enqueue::register(&shared);

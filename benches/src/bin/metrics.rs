@@ -167,22 +167,16 @@ fn child(args: &[String]) -> ! {
     child::answer(result);
 }
 
-/// The recorder as a user installs it (see the `metrics` example): histograms for the metrics
-/// in seconds and for attempts, drained every [`UPKEEP`].
+/// The recorder as a user installs it (see the `metrics` example): buckets for the store's
+/// round trips, drained every [`UPKEEP`].
 #[cfg(feature = "metrics")]
 fn install_prometheus() -> Result<(), String> {
     use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(
-            Matcher::Suffix("_seconds".into()),
-            &[0.001, 0.005, 0.025, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0],
+            Matcher::Full("jobs_store_round_trip_seconds".into()),
+            &[0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0],
         )
-        .and_then(|builder| {
-            builder.set_buckets_for_metric(
-                Matcher::Full("jobs_run_attempts".into()),
-                &[1.0, 2.0, 3.0, 5.0, 10.0],
-            )
-        })
         .and_then(PrometheusBuilder::install_recorder)
         .map_err(|e| e.to_string())?;
     tokio::spawn(async move {
@@ -680,7 +674,7 @@ fn what_is_compared(md: &mut String) {
     let _ = writeln!(md, "\n### What is compared\n");
     let _ = writeln!(md, "- **feature off**: `jobs-runtime` built without `metrics`, as every other benchmark here builds it: the recording functions are empty `#[inline]` functions, the per-job handles a zero-sized field, and no sampling task is started.");
     let _ = writeln!(md, "- **feature on, no recorder**: built with `metrics`, and no recorder installed: the facade's no-op recorder hands out no-op handles, each made once per job and kept, so what remains is the branch per record and a queue sampling task once a second.");
-    let _ = writeln!(md, "- **feature on, Prometheus recorder**: built with `metrics`, and the recorder of `metrics-exporter-prometheus` 0.18 installed before the runtime starts, as the `metrics` example does: histograms with buckets for the metrics in seconds and for attempts, `run_upkeep` every {} s as the exporter's own HTTP listener does; nothing scrapes it.", UPKEEP.as_secs());
+    let _ = writeln!(md, "- **feature on, Prometheus recorder**: built with `metrics`, and the recorder of `metrics-exporter-prometheus` 0.18 installed before the runtime starts, as the `metrics` example does (the runtime buckets durations, lateness and attempts itself and hands the recorder counters; the store's round trips, none in memory, are the recorder's histogram), `run_upkeep` every {} s as the exporter's own HTTP listener does; nothing scrapes it.", UPKEEP.as_secs());
     let _ = writeln!(md, "- **On-demand throughput**: a `#[job(queue = \"bench\")] async fn noop(n: u64)` on a queue of concurrency {CONCURRENCY}, one producer task enqueueing {} jobs one at a time (`noop::options().handle(&handle).enqueue(n).await`) after a warm-up of {}, on a tokio runtime of {WORKER_THREADS} worker threads; timed from the first enqueue until the last body ran. \"CPU per job\" is the CPU time of every thread of the process over the measured round ÷ its jobs: less sensitive than jobs/s to other processes taking a core. Each job that ends records `jobs_runs_total`, `jobs_run_duration_seconds`, `jobs_lateness_seconds` and `jobs_run_attempts`.", grouped_u(JOBS), grouped_u(WARM_UP));
     let _ = writeln!(md, "- **Tick lateness**: {} jobs defined at run time on `every 1s`, all due together; each body records the wall clock at its start minus its tick's instant. {WARM_UP_TICKS} ticks of warm-up, then {MEASURED_TICKS} ticks measured: p50 and p99 over every firing, and the median over the ticks of the latest firing of each burst.", grouped_u(u64::try_from(TICK_JOBS).unwrap_or(0)));
     let _ = writeln!(md, "- Each run is a fresh child process; within each of the {ROUNDS} rounds the three builds run one after the other, in an order that rotates from round to round, so that a drift of this shared 2-vCPU machine falls on all of them alike. \"other load\" is the CPU time other processes and the hypervisor took while a run's process lived, as a share of both CPUs; a run above {RERUN_ABOVE_LOAD_PCT:.0} % was run again, up to {ATTEMPTS} times in all, and the quietest kept.");
