@@ -204,3 +204,98 @@ fn skipped(record: &RunRecord, reason: SkipReason, history: &[RunRecord]) -> Str
         SkipReason::Shutdown => "skipped: the runtime was shutting down".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RunId;
+    use chrono::TimeZone;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 5, 9, 30, 0).unwrap() + chrono::TimeDelta::seconds(seconds)
+    }
+
+    fn record(outcome: Outcome, error: Option<&str>) -> RunRecord {
+        let ran = !matches!(outcome, Outcome::Skipped(_));
+        RunRecord {
+            job: Arc::from("report"),
+            run_id: ran.then_some(RunId(0x2a)),
+            scheduled_at: at(0),
+            started_at: ran.then(|| at(0) + chrono::TimeDelta::milliseconds(3)),
+            finished_at: ran.then(|| at(2)),
+            attempts: u32::from(ran) * 2,
+            outcome,
+            error: error.map(str::to_owned),
+            lateness: ran.then_some(Duration::from_millis(3)),
+            permanent: false,
+            job_id: None,
+            payload: None,
+        }
+    }
+
+    /// Every outcome and every skip reason, as the sentence says it.
+    #[test]
+    fn each_record_in_one_sentence() {
+        let holder = RunRecord {
+            scheduled_at: at(-10),
+            started_at: Some(at(-10)),
+            finished_at: Some(at(5)),
+            run_id: Some(RunId(0x29)),
+            ..record(Outcome::Succeeded, None)
+        };
+        let cases = [
+            (
+                record(Outcome::Succeeded, None),
+                "ran",
+                "ran: run 0000002a, started at 2026-12-05T09:30:00.003Z (3.0 ms late), succeeded after 2 attempts",
+            ),
+            (
+                record(Outcome::Failed, Some("the disk is full")),
+                "ran",
+                "ran: run 0000002a, started at 2026-12-05T09:30:00.003Z (3.0 ms late), failed after 2 attempts: the disk is full",
+            ),
+            (
+                record(Outcome::Cancelled, Some("cancelled through the dashboard while it ran")),
+                "ran",
+                "ran: run 0000002a, started at 2026-12-05T09:30:00.003Z (3.0 ms late), was cancelled: cancelled through the dashboard while it ran",
+            ),
+            (
+                record(Outcome::Skipped(SkipReason::Overlap), None),
+                "skipped",
+                "skipped: run 00000029, started at 2026-12-05T09:29:50Z, was still running, and the job's overlap policy is `skip`",
+            ),
+            (
+                record(
+                    Outcome::Skipped(SkipReason::Paused),
+                    Some("paused since 2026-12-05T08:00:00Z through the dashboard"),
+                ),
+                "skipped",
+                "skipped: the job was paused since 2026-12-05T08:00:00Z through the dashboard",
+            ),
+            (
+                record(
+                    Outcome::Skipped(SkipReason::Missed),
+                    Some("missed while no process ran (the last ran until 2026-12-05T09:00:00Z); catch_up = \"none\" ran 0 of them"),
+                ),
+                "skipped",
+                "skipped: missed while no process ran (the last ran until 2026-12-05T09:00:00Z); catch_up = \"none\" ran 0 of them",
+            ),
+            (
+                record(Outcome::Skipped(SkipReason::Shutdown), None),
+                "skipped",
+                "skipped: the runtime was shutting down",
+            ),
+        ];
+        for (record, verdict, sentence) in cases {
+            let history = [holder.clone(), record.clone()];
+            assert_eq!(
+                recorded(&record, &history),
+                (verdict, sentence.to_owned()),
+                "{:?}",
+                record.outcome
+            );
+        }
+    }
+}

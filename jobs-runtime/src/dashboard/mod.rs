@@ -52,11 +52,13 @@ impl Settings {
         let address = match (address, env(ADDRESS)) {
             (Some(address), _) => Some(address),
             (None, None) => None,
-            (None, Some(text)) => match text.trim().parse() {
-                Ok(address) => Some(address),
-                Err(_) => {
+            // A port alone listens on loopback.
+            (None, Some(text)) => match (text.trim().parse(), text.trim().parse::<u16>()) {
+                (Ok(address), _) => Some(address),
+                (_, Ok(port)) => Some(SocketAddr::from(([127, 0, 0, 1], port))),
+                _ => {
                     return refuse(format!(
-                        "{ADDRESS}=`{text}` is not an address such as `127.0.0.1:7878`"
+                        "{ADDRESS}=`{text}` is not an address such as `127.0.0.1:7878` (or a port alone, on loopback)"
                     ))
                 }
             },
@@ -171,8 +173,19 @@ mod tests {
         let reason = refused(Settings::choose(None, None, env(&[(ADDRESS, "localhost")])));
         assert_eq!(
             reason,
-            "JOBS_DASHBOARD=`localhost` is not an address such as `127.0.0.1:7878`"
+            "JOBS_DASHBOARD=`localhost` is not an address such as `127.0.0.1:7878` (or a port alone, on loopback)"
         );
+    }
+
+    #[test]
+    fn a_port_alone_listens_on_loopback() {
+        let settings = Settings::choose(None, None, env(&[(ADDRESS, "7878")]));
+        if cfg!(feature = "dashboard") {
+            assert_eq!(
+                settings.unwrap().address,
+                Some("127.0.0.1:7878".parse().unwrap())
+            );
+        }
     }
 
     #[test]
