@@ -53,6 +53,19 @@ async fn records_in_a_store(url: &str) {
     assert!(beats.iter().all(|run| run.outcome == Outcome::Succeeded));
     let refused = second.stored_history("refuse", 10).await.unwrap();
     assert_eq!(refused.len(), 1, "{refused:?}");
+    // Triggered runs are numbered apart from the database's job ids (and from other processes'
+    // runs), which an enqueued job's run takes.
+    for beat in &beats {
+        let id = beat.run_id.unwrap().to_string();
+        assert!(
+            id.len() == 16 && id.starts_with(['4', '5', '6', '7']),
+            "a run id apart from job ids: {id}"
+        );
+    }
+    assert_eq!(
+        refused[0].run_id.unwrap().to_string(),
+        format!("{:08x}", id.get())
+    );
     let run = &refused[0];
     assert_eq!(
         (run.outcome, run.permanent, run.job_id, run.attempts),

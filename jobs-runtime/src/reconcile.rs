@@ -61,11 +61,19 @@ pub(crate) struct Reconciled {
 }
 
 /// Compares the store's jobs with `specs`, makes each spec follow the stored schedule where a
-/// run-time reschedule overrides the code's, and records the code's definitions.
+/// run-time reschedule overrides the code's, and records the code's definitions. The memory
+/// store starts empty: nothing to compare.
 pub(crate) async fn reconcile(
     store: &dyn Store,
     specs: &mut [JobSpec],
 ) -> Result<Reconciled, Error> {
+    if !store.durable() {
+        return Ok(Reconciled {
+            report: Vec::new(),
+            paused: HashMap::new(),
+            version: 0,
+        });
+    }
     let stored: HashMap<String, StoredJob> = store
         .jobs()
         .await?

@@ -5,7 +5,7 @@ use crate::enqueue::When;
 use crate::history::{History, JobHistory, Outcome, RunRecord};
 use crate::job::{Job, JobSpec};
 use crate::queue::{self, Listed, Queues};
-use crate::reconcile::{self, Reconciled, Reconciliation, StoredJobReport};
+use crate::reconcile::{self, Reconciliation, StoredJobReport};
 use crate::registry::{self, name_matches};
 use crate::scheduler::{Command, Event, Scheduler};
 use crate::store::{
@@ -51,6 +51,9 @@ pub(crate) struct Shared {
     /// Run ids and job ids come from one counter, so that an enqueued job's run can use its
     /// job's number as its run id.
     run_ids: AtomicU64,
+    /// Set in every run id this process gives (ticks, triggers) when job ids are a database's:
+    /// see [`Shared::next_run_id`].
+    run_id_base: u64,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) queues: Queues,
     /// Every job the runtime runs, by full name: what enqueue and the queue workers look up.
@@ -135,8 +138,17 @@ impl Shared {
         let _ = self.events.send(Event::WakeQueue(Arc::clone(queue), at));
     }
 
+    /// A new run id. With a durable store, job ids (and so the run ids of enqueued jobs) are
+    /// the database's, and every process counts its other runs from 1: those take bit 62 and a
+    /// random number of the process above a 32-bit count, so that they meet neither a job id nor
+    /// another process's runs in the stored history or the dashboard's `/api/runs/{id}`.
     pub(crate) fn next_run_id(&self) -> RunId {
-        RunId(self.run_ids.fetch_add(1, Ordering::Relaxed) + 1)
+        let count = self.run_ids.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.run_id_base == 0 {
+            RunId(count)
+        } else {
+            RunId(self.run_id_base | (count & 0xffff_ffff))
+        }
     }
 
     pub(crate) fn set_cancel_reason(&self, run: RunId, reason: String) {
@@ -643,6 +655,7 @@ impl Runtime {
             writes: AtomicUsize::new(0),
             writes_settled: Notify::new(),
             run_ids: AtomicU64::new(0),
+            run_id_base: run_id_base(&*store),
             store,
             queues: Queues::new(self.queue_limits, self.default_queue_limit),
             catalog: RwLock::default(),
@@ -654,15 +667,7 @@ impl Runtime {
         // Read before the first heartbeat moves it to now.
         let seen = shared.store.seen().await?;
         let mut specs = self.specs;
-        let reconciled = if shared.store.durable() {
-            reconcile::reconcile(&*shared.store, &mut specs).await?
-        } else {
-            Reconciled {
-                report: Vec::new(),
-                paused: HashMap::new(),
-                version: 0,
-            }
-        };
+        let reconciled = reconcile::reconcile(&*shared.store, &mut specs).await?;
         *shared
             .report
             .write()
@@ -736,6 +741,15 @@ impl Runtime {
     pub async fn run(self) -> Result<(), Error> {
         let signal = shutdown_signal()?;
         self.run_until(signal).await
+    }
+}
+
+/// What [`Shared::next_run_id`] sets in the run ids of a process on `store`.
+fn run_id_base(store: &dyn Store) -> u64 {
+    if store.durable() {
+        (1 << 62) | (u64::from(fastrand::u32(..) >> 2) << 32)
+    } else {
+        0
     }
 }
 
@@ -1154,31 +1168,40 @@ impl Handle {
 }
 
 /// Whether the store's database is failing. An outage starts at the first failed operation and
-/// ends at the first success of an operation begun after it: statements already under way when
-/// the database went, which may still succeed on a connection it had not yet closed, do not end
-/// it, so that one outage is one line in the log when it starts and one when it ends.
+/// ends at the first success of an operation begun well after its latest failure: when a
+/// database goes, its connections are closed one by one, and statements on those not yet closed
+/// still succeed for a few milliseconds; counted as recoveries, they would log one outage as
+/// several. One outage is one line in the log when it starts and one when it ends.
 #[derive(Default)]
 struct Outage {
-    /// Failed operations so far.
-    failures: AtomicU64,
-    /// The number (from 1) of the failure that started the current outage; 0 while the
-    /// database answers.
-    started: AtomicU64,
+    /// Read without the lock by every operation that succeeds.
+    down: AtomicBool,
+    /// When the latest failure of the current outage came; `None` while the database answers.
+    latest_failure: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl Outage {
-    /// To be taken before an operation and handed to [`Outage::succeeded`].
-    fn attempt(&self) -> u64 {
-        self.failures.load(Ordering::Acquire)
+    /// How long after the outage's latest failure an operation must begin for its success to
+    /// end the outage.
+    const SETTLED: Duration = Duration::from_millis(500);
+
+    /// To be taken before an operation and handed to [`Outage::succeeded`]: when it began, read
+    /// only during an outage (an operation begun before one cannot end it).
+    fn attempt(&self) -> Option<tokio::time::Instant> {
+        self.down
+            .load(Ordering::Acquire)
+            .then(tokio::time::Instant::now)
     }
 
     fn failed(&self, what: &str, error: &StoreError) {
-        let failures = self.failures.fetch_add(1, Ordering::AcqRel) + 1;
-        if self
-            .started
-            .compare_exchange(0, failures, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
-        {
+        let mut latest = self
+            .latest_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let first = latest.is_none();
+        *latest = Some(tokio::time::Instant::now());
+        if first {
+            self.down.store(true, Ordering::Release);
             tracing::error!(
                 ?error,
                 "the job store's database failed while {what}; retrying with backoff, and nothing is lost meanwhile: running jobs go on and their ends are written when it answers again"
@@ -1186,16 +1209,17 @@ impl Outage {
         }
     }
 
-    fn succeeded(&self, attempt: u64) {
-        let started = self.started.load(Ordering::Acquire);
-        // Begun after the outage's first failure was counted.
-        if started != 0
-            && attempt >= started
-            && self
-                .started
-                .compare_exchange(started, 0, Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-        {
+    fn succeeded(&self, began: Option<tokio::time::Instant>) {
+        let Some(began) = began else {
+            return;
+        };
+        let mut latest = self
+            .latest_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if latest.is_some_and(|failed| began >= failed + Self::SETTLED) {
+            *latest = None;
+            self.down.store(false, Ordering::Release);
             tracing::info!("the job store's database answers again");
         }
     }
