@@ -224,6 +224,27 @@ impl History {
         of
     }
 
+    /// The job's latest record by scheduled instant, without copying the others: the dashboard
+    /// asks it of every job every few seconds.
+    #[cfg_attr(
+        not(feature = "dashboard"),
+        allow(dead_code, reason = "only the dashboard asks")
+    )]
+    pub(crate) fn last_of(&self, job: &str) -> Option<RunRecord> {
+        let history = {
+            let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(jobs.get(job)?)
+        };
+        let records = history
+            .records
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        records
+            .iter()
+            .max_by_key(|record| record.scheduled_at)
+            .cloned()
+    }
+
     /// Calls `f` with every job's name and buffer.
     #[cfg_attr(
         not(feature = "metrics"),

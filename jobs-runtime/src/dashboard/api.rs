@@ -149,9 +149,9 @@ async fn jobs(State(api): State<Arc<Api>>) -> Answer<Jobs> {
         .await?
         .iter()
         .map(|status| {
-            let history = api.handle.history(&status.name);
+            let last = api.handle.shared.history.last_of(&status.name);
             let reported = report.iter().find(|entry| *entry.name == *status.name);
-            JobView::new(status, history.last(), reported)
+            JobView::new(status, last.as_ref(), reported)
         })
         .collect();
     jobs.extend(
@@ -173,10 +173,10 @@ async fn job(api: &Api, name: &str) -> Result<Json<JobView>, ApiError> {
         .into_iter()
         .find(|status| *status.name == *full)
         .ok_or(Error::UnknownJob(full))?;
-    let history = api.handle.history(&status.name);
+    let last = api.handle.shared.history.last_of(&status.name);
     let report = api.handle.reconciliation();
     let reported = report.iter().find(|entry| *entry.name == *status.name);
-    Ok(Json(JobView::new(&status, history.last(), reported)))
+    Ok(Json(JobView::new(&status, last.as_ref(), reported)))
 }
 
 /// The most records one page holds.
