@@ -22,6 +22,12 @@ mod child;
 mod fields;
 #[allow(
     dead_code,
+    reason = "shared with the other benchmarks; this one only groups digits"
+)]
+#[path = "shared/header.rs"]
+mod header;
+#[allow(
+    dead_code,
     reason = "shared with the other benchmarks, which use the parts this one does not"
 )]
 #[path = "shared/probe.rs"]
@@ -675,8 +681,8 @@ fn what_is_compared(md: &mut String) {
     let _ = writeln!(md, "- **feature off**: `jobs-runtime` built without `metrics`, as every other benchmark here builds it: the recording functions are empty `#[inline]` functions, the per-job handles a zero-sized field, and no sampling task is started.");
     let _ = writeln!(md, "- **feature on, no recorder**: built with `metrics`, and no recorder installed: the facade's no-op recorder hands out no-op handles, each made once per job and kept, so what remains is the branch per record and a queue sampling task once a second.");
     let _ = writeln!(md, "- **feature on, Prometheus recorder**: built with `metrics`, and the recorder of `metrics-exporter-prometheus` 0.18 installed before the runtime starts, as the `metrics` example does (the runtime buckets durations, lateness and attempts itself and hands the recorder counters; the store's round trips, none in memory, are the recorder's histogram), `run_upkeep` every {} s as the exporter's own HTTP listener does; nothing scrapes it.", UPKEEP.as_secs());
-    let _ = writeln!(md, "- **On-demand throughput**: a `#[job(queue = \"bench\")] async fn noop(n: u64)` on a queue of concurrency {CONCURRENCY}, one producer task enqueueing {} jobs one at a time (`noop::options().handle(&handle).enqueue(n).await`) after a warm-up of {}, on a tokio runtime of {WORKER_THREADS} worker threads; timed from the first enqueue until the last body ran. \"CPU per job\" is the CPU time of every thread of the process over the measured round ÷ its jobs: less sensitive than jobs/s to other processes taking a core. Each job that ends records `jobs_runs_total`, `jobs_run_duration_seconds`, `jobs_lateness_seconds` and `jobs_run_attempts`.", grouped_u(JOBS), grouped_u(WARM_UP));
-    let _ = writeln!(md, "- **Tick lateness**: {} jobs defined at run time on `every 1s`, all due together; each body records the wall clock at its start minus its tick's instant. {WARM_UP_TICKS} ticks of warm-up, then {MEASURED_TICKS} ticks measured: p50 and p99 over every firing, and the median over the ticks of the latest firing of each burst.", grouped_u(u64::try_from(TICK_JOBS).unwrap_or(0)));
+    let _ = writeln!(md, "- **On-demand throughput**: a `#[job(queue = \"bench\")] async fn noop(n: u64)` on a queue of concurrency {CONCURRENCY}, one producer task enqueueing {} jobs one at a time (`noop::options().handle(&handle).enqueue(n).await`) after a warm-up of {}, on a tokio runtime of {WORKER_THREADS} worker threads; timed from the first enqueue until the last body ran. \"CPU per job\" is the CPU time of every thread of the process over the measured round ÷ its jobs: less sensitive than jobs/s to other processes taking a core. Each job that ends records `jobs_runs_total`, `jobs_run_duration_seconds`, `jobs_lateness_seconds` and `jobs_run_attempts`.", header::thousands(JOBS), header::thousands(WARM_UP));
+    let _ = writeln!(md, "- **Tick lateness**: {} jobs defined at run time on `every 1s`, all due together; each body records the wall clock at its start minus its tick's instant. {WARM_UP_TICKS} ticks of warm-up, then {MEASURED_TICKS} ticks measured: p50 and p99 over every firing, and the median over the ticks of the latest firing of each burst.", header::thousands(u64::try_from(TICK_JOBS).unwrap_or(0)));
     let _ = writeln!(md, "- Each run is a fresh child process; within each of the {ROUNDS} rounds the three builds run one after the other, in an order that rotates from round to round, so that a drift of this shared 2-vCPU machine falls on all of them alike. \"other load\" is the CPU time other processes and the hypervisor took while a run's process lived, as a share of both CPUs; a run above {RERUN_ABOVE_LOAD_PCT:.0} % was run again, up to {ATTEMPTS} times in all, and the quietest kept.");
 }
 
@@ -694,17 +700,5 @@ fn signed_pct(value: f64) -> String {
     reason = "jobs per second, rounded, far below 2^52"
 )]
 fn grouped(value: f64) -> String {
-    grouped_u(value.round() as u64)
-}
-
-fn grouped_u(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
+    header::thousands(value.round() as u64)
 }
