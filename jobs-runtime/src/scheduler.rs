@@ -85,9 +85,9 @@ struct Paused {
 }
 
 impl Paused {
-    /// A pause read from a durable store; one recorded before the store kept its origin counts
-    /// from `now`.
-    fn stored(pause: Option<&Pause>, now: DateTime<Utc>) -> Self {
+    /// A pause as a handle or a durable store gives it; one the store recorded before it kept
+    /// the origin (`None`) counts from `now`.
+    fn new(pause: Option<&Pause>, now: DateTime<Utc>) -> Self {
         match pause {
             Some(pause) => Self {
                 since: pause.at,
@@ -185,7 +185,7 @@ impl Scheduler {
             if let Some(slot) = scheduler.slots[index].as_mut() {
                 slot.paused = paused
                     .get(&*slot.spec.name)
-                    .map(|pause| Paused::stored(pause.as_ref(), now));
+                    .map(|pause| Paused::new(pause.as_ref(), now));
             }
             let name = scheduler.slots[index]
                 .as_ref()
@@ -547,7 +547,7 @@ impl Scheduler {
             let now = self.shared.clock.now();
             slot.paused = stored
                 .paused
-                .then(|| Paused::stored(stored.pause.as_ref(), now));
+                .then(|| Paused::new(stored.pause.as_ref(), now));
         }
         let current = slot.schedule.as_ref().map(reconcile::encode);
         let Some(wanted) = stored
@@ -666,7 +666,7 @@ impl Scheduler {
                 let _ = reply.send(result);
             }
             Command::Pause(name, pause, reply) => {
-                let paused = Paused::stored(Some(&pause), now);
+                let paused = Paused::new(Some(&pause), now);
                 let _ = reply.send(self.set_paused(&name, Some(paused)));
             }
             Command::Resume(name, reply) => {
