@@ -453,8 +453,20 @@ impl Inner {
                 error,
                 retry_at: None,
             } => JobState::Failed { error },
-            // Nothing outlives this process, so no other process could take a released job.
-            Completion::Cancelled | Completion::Released => JobState::Cancelled,
+            // Only a job claimed and not started is released here (a job stopped while it ran
+            // ends cancelled: nothing outlives this process to run it again): it waits again, as
+            // if never claimed.
+            Completion::Released => {
+                row.attempts -= 1;
+                if row.attempts == 0 {
+                    row.started_at = None;
+                }
+                row.state = JobState::Pending;
+                let (queue, priority, at) = (Arc::clone(&row.queue), row.priority, row.ready_at);
+                self.wait(queue, id, priority, at, now);
+                return Ok(());
+            }
+            Completion::Cancelled => JobState::Cancelled,
         };
         row.state = state;
         self.finish(id, keep_finished);

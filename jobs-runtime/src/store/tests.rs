@@ -126,9 +126,29 @@ async fn counts_jobs_by_queue_and_state(store: &dyn Store) {
     );
 }
 
+/// A job claimed ahead of its start and released at shutdown waits again, as if never claimed:
+/// its next claim is its first attempt.
+async fn a_released_job_waits_again(store: &dyn Store) {
+    let now = now();
+    store.serve(vec![Arc::from("ahead_job")]);
+    let Enqueued::New(id) = store.enqueue(job(11, "ahead", now, now)).await.unwrap() else {
+        panic!("a new job")
+    };
+    assert_eq!(claim(store, "ahead", 1, now, Vec::new()).await, [id]);
+    claim(store, "ahead", 0, now, vec![(id, Completion::Released)]).await;
+    let queues = store.queues(now).await.unwrap();
+    let ahead: Vec<_> = queues.iter().filter(|q| &*q.queue == "ahead").collect();
+    assert_eq!(ahead, [&stats("ahead", 1, 0, 0, Some(now))]);
+    let mut ended = Vec::new();
+    let again = store.claim("ahead", 1, now, &mut ended).await.unwrap();
+    let attempts: Vec<_> = again.jobs.iter().map(|job| (job.id, job.attempt)).collect();
+    assert_eq!(attempts, [(id, 1)]);
+}
+
 #[tokio::test]
 async fn in_memory() {
     counts_jobs_by_queue_and_state(&super::MemoryStore::new(100, 100)).await;
+    a_released_job_waits_again(&super::MemoryStore::new(100, 100)).await;
 }
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
@@ -153,6 +173,7 @@ async fn in_sqlite() {
         .await
         .unwrap();
     counts_jobs_by_queue_and_state(&*store).await;
+    a_released_job_waits_again(&*store).await;
 }
 
 #[cfg(feature = "postgres")]
@@ -166,4 +187,5 @@ async fn in_postgres() {
         .await
         .unwrap();
     counts_jobs_by_queue_and_state(&*store).await;
+    a_released_job_waits_again(&*store).await;
 }
