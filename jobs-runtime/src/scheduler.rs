@@ -181,7 +181,11 @@ impl Scheduler {
         let now = scheduler.shared.clock.now();
         let mut plans = PlanCache::default();
         for spec in specs {
-            let index = scheduler.insert(spec, now, &mut plans);
+            scheduler.insert(spec, now, &mut plans);
+        }
+        // Before any catch-up run claims a tick, so that the store knows every job.
+        scheduler.shared.serve_catalog();
+        for index in 0..scheduler.slots.len() {
             if let Some(slot) = scheduler.slots[index].as_mut() {
                 slot.paused = paused
                     .get(&*slot.spec.name)
@@ -694,6 +698,7 @@ impl Scheduler {
                     })
                 } else {
                     self.insert(job.spec, now, &mut PlanCache::default());
+                    self.shared.serve_catalog();
                     Ok(())
                 };
                 let _ = reply.send(result);
@@ -703,6 +708,7 @@ impl Scheduler {
                     // Runs already started finish, and shutdown still waits for them.
                     if let Some(slot) = self.slots[index].take() {
                         self.shared.remove_from_catalog(&slot.spec.name);
+                        self.shared.serve_catalog();
                         self.orphans.extend(slot.running);
                     }
                 });

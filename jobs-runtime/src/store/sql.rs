@@ -27,10 +27,10 @@ impl Served {
     /// instead of strings.
     pub(super) fn intern(&self, name: &str) -> Arc<str> {
         let jobs = self.0.read().unwrap_or_else(PoisonError::into_inner);
-        jobs.iter()
-            .find(|job| ***job == *name)
-            .cloned()
-            .unwrap_or_else(|| name.into())
+        // Sorted by `set`: a claim of 1 000 ticks among 1 000 jobs does not compare a million
+        // names.
+        jobs.binary_search_by(|job| (**job).cmp(name))
+            .map_or_else(|_| name.into(), |at| Arc::clone(&jobs[at]))
     }
 }
 
