@@ -83,8 +83,10 @@ pub(crate) const FIELD_NAMES: [&str; 7] = [
 /// typed. A 5-field expression's second is `0` and a missing year `*`.
 #[derive(Clone, Debug)]
 struct Written {
-    expression: String,
-    fields: [String; 7],
+    expression: Box<str>,
+    /// The seven fields, one space apart (a field holds no space): one allocation instead of
+    /// seven, since a process may hold a hundred thousand schedules.
+    fields: Box<str>,
     has_seconds: bool,
 }
 
@@ -366,7 +368,7 @@ impl Expr {
         };
         let starred = |field: &str| field.starts_with('*') || field.starts_with('?');
         let written = Written {
-            expression: trimmed.to_owned(),
+            expression: trimmed.into(),
             fields: [
                 second,
                 rest[0],
@@ -376,7 +378,8 @@ impl Expr {
                 rest[4],
                 rest.get(5).copied().unwrap_or("*"),
             ]
-            .map(str::to_owned),
+            .join(" ")
+            .into(),
             has_seconds: fields.len() > 5,
         };
         let mut normal = format!(
@@ -432,7 +435,11 @@ impl Expr {
     /// Field `index` (see [`FIELD_NAMES`]) as written: `0` for the second of a 5-field expression,
     /// `*` for a missing year.
     pub(crate) fn field_text(&self, index: usize) -> &str {
-        &self.written.fields[index]
+        self.written
+            .fields
+            .split(' ')
+            .nth(index)
+            .unwrap_or_default()
     }
 
     /// Whether the expression was written with a second field (6 or 7 fields).

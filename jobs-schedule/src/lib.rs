@@ -55,6 +55,7 @@ pub use zone::parse_timezone;
 
 use chrono::{DateTime, Utc};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// When a job runs: a cron expression read in a time zone, or a fixed interval.
@@ -68,8 +69,15 @@ pub struct Schedule {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
-    Cron { expr: Box<expr::Expr>, tz: Tz },
-    Every { millis: u64 },
+    /// Shared: a schedule is cloned wherever a job is held (its definition, the scheduler's
+    /// slot, a run-time job made from one parsed schedule), and a cron expression keeps its text.
+    Cron {
+        expr: Arc<expr::Expr>,
+        tz: Tz,
+    },
+    Every {
+        millis: u64,
+    },
 }
 
 impl Schedule {
@@ -96,7 +104,7 @@ impl Schedule {
         let expr = expr::Expr::parse(expression)?;
         Ok(Self {
             kind: Kind::Cron {
-                expr: Box::new(expr),
+                expr: Arc::new(expr),
                 tz: Tz::UTC,
             },
         })
