@@ -21,7 +21,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::AbortHandle;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 type Reply<T> = oneshot::Sender<Result<T, Error>>;
@@ -114,7 +114,8 @@ impl Paused {
 struct Running {
     run_id: RunId,
     scheduled_at: DateTime<Utc>,
-    abort: AbortHandle,
+    /// Its task: kept to abort it (held as the join handle, which costs the spawn nothing more).
+    task: JoinHandle<()>,
     /// Whether it runs: a tick that waits for its claim in a durable store (the database may
     /// be down) does not hold back the next tick under `overlap`, or the next would be lost too.
     claimed: bool,
@@ -123,7 +124,7 @@ struct Running {
 impl Running {
     fn cancel(&self, shared: &Shared, reason: String) {
         shared.set_cancel_reason(self.run_id, reason);
-        self.abort.abort();
+        self.task.abort();
     }
 }
 
@@ -300,7 +301,20 @@ impl Scheduler {
             }
             tokio::select! {
                 biased;
-                Some(event) = self.events.recv() => self.event(event),
+                Some(event) = self.events.recv() => {
+                    let ended = matches!(event, Event::RunEnded { .. });
+                    self.event(event);
+                    if ended {
+                        // A run that ends wakes this task, and tokio polls a task woken that way
+                        // next on the same worker: during a burst the loop went round once per
+                        // run (9 232 times for 8 000 runs). The runs ready to go go first, then
+                        // every end that came meanwhile is taken in one pass.
+                        tokio::task::yield_now().await;
+                        while let Ok(event) = self.events.try_recv() {
+                            self.event(event);
+                        }
+                    }
+                }
                 command = self.commands.recv(), if commands_open => match command {
                     Some(Command::Shutdown) => break,
                     Some(command) => self.command(command),
@@ -440,7 +454,7 @@ impl Scheduler {
         slot.running.push(Running {
             run_id,
             scheduled_at,
-            abort: task.abort_handle(),
+            task,
             claimed: tick != Tick::Claim || !self.shared.store.durable(),
         });
         run_id
