@@ -294,6 +294,20 @@ impl JobHistory {
         records.push_back(record);
     }
 
+    /// Grows the buffer ahead of the next records when it is about full. The scheduler calls it
+    /// once a tick's runs have started: jobs on one schedule fill their buffers at the same
+    /// pace, and regrowing every buffer inside a burst of runs (at 10 000 jobs, ~13 MB copied
+    /// into fresh pages) held up the 5th and 9th ticks' runs by 10-20 ms.
+    pub(crate) fn make_room(&self) {
+        let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
+        let (len, capacity) = (records.len(), records.capacity());
+        // Room for this tick's record, if its run has not ended yet, and the next one's.
+        if capacity - len < 2 && capacity < self.limit {
+            let grown = capacity.saturating_mul(2).clamp(4, self.limit);
+            records.reserve_exact(grown - len);
+        }
+    }
+
     pub(crate) fn skipped(&self, scheduled_at: DateTime<Utc>, reason: SkipReason) {
         self.skipped_with(scheduled_at, reason, None);
     }
@@ -343,5 +357,37 @@ impl JobHistory {
     fn records(&self) -> Vec<RunRecord> {
         let records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
         records.iter().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capacity(history: &JobHistory) -> usize {
+        history
+            .records
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .capacity()
+    }
+
+    #[test]
+    fn room_is_made_ahead_of_two_records_and_never_beyond_the_limit() {
+        let limit = 5;
+        let history = History::new(limit, None).of_job(&Arc::from("job"));
+        for tick in 0..8 {
+            history.make_room();
+            let held = history.records().len();
+            let room = capacity(&history) - held;
+            assert!(
+                room >= 2 || held + room == limit,
+                "tick {tick}: room for {room} beside {held}"
+            );
+            // Doubling the 4 records' buffer would have made it 8.
+            assert!(capacity(&history) < 8, "tick {tick}: grown past the limit");
+            history.skipped(Utc::now(), SkipReason::Overlap);
+        }
+        assert_eq!(history.records().len(), limit);
     }
 }

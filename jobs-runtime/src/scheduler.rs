@@ -392,6 +392,9 @@ impl Scheduler {
         let now = self.shared.clock.now();
         let mut plans = PlanCache::default();
         for entry in due {
+            if let Some(slot) = &self.slots[entry.slot] {
+                slot.history.make_room();
+            }
             self.plan(entry.slot, entry.scheduled_at, now, &mut plans);
         }
     }
