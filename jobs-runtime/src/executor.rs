@@ -164,7 +164,7 @@ async fn attempts(recorder: &mut Recorder) {
     for attempt in 1..=options.retries.saturating_add(1) {
         recorder.record.attempts = attempt;
         // The run's span is current here: one span per run, not one more per attempt, which
-        // cost ~400 instructions a run even with no subscriber.
+        // cost ~340 instructions a run even with no subscriber (callgrind).
         tracing::Span::current().record("attempt", attempt);
         let context = JobContext::new(
             Arc::clone(&run.spec.name),

@@ -114,7 +114,8 @@ impl Paused {
 struct Running {
     run_id: RunId,
     scheduled_at: DateTime<Utc>,
-    /// Its task: kept to abort it (held as the join handle, which costs the spawn nothing more).
+    /// Its task, to abort it: the handle the spawn returns (taking a second one, an abort
+    /// handle, and dropping this one cost ~70 instructions a run).
     task: JoinHandle<()>,
     /// Whether it runs: a tick that waits for its claim in a durable store (the database may
     /// be down) does not hold back the next tick under `overlap`, or the next would be lost too.
@@ -307,8 +308,8 @@ impl Scheduler {
                     if ended {
                         // A run that ends wakes this task, and tokio polls a task woken that way
                         // next on the same worker: during a burst the loop went round once per
-                        // run (9 232 times for 8 000 runs). The runs ready to go go first, then
-                        // every end that came meanwhile is taken in one pass.
+                        // run (9 232 times for 8 000 runs). Yielding lets the runs that are ready
+                        // go first; every end that came meanwhile is then taken in one pass.
                         tokio::task::yield_now().await;
                         while let Ok(event) = self.events.try_recv() {
                             self.event(event);
