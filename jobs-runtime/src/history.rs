@@ -291,6 +291,7 @@ impl JobHistory {
         if records.len() == self.limit {
             records.pop_front();
         }
+        self.grow(&mut records, 1);
         records.push_back(record);
     }
 
@@ -300,10 +301,16 @@ impl JobHistory {
     /// into fresh pages) held up the 5th and 9th ticks' runs by 10-20 ms.
     pub(crate) fn make_room(&self) {
         let mut records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        let (len, capacity) = (records.len(), records.capacity());
         // Room for this tick's record, if its run has not ended yet, and the next one's.
-        if capacity - len < 2 && capacity < self.limit {
-            let grown = capacity.saturating_mul(2).clamp(4, self.limit);
+        self.grow(&mut records, 2);
+    }
+
+    /// Makes room for `ahead` more records, doubling the buffer as a `VecDeque` would, from 4,
+    /// but never beyond the limit, where doubling would overshoot it (128 for 100).
+    fn grow(&self, records: &mut VecDeque<RunRecord>, ahead: usize) {
+        let (len, capacity) = (records.len(), records.capacity());
+        if capacity - len < ahead && capacity < self.limit {
+            let grown = capacity.saturating_mul(2).max(4).min(self.limit);
             records.reserve_exact(grown - len);
         }
     }
@@ -370,6 +377,20 @@ mod tests {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .capacity()
+    }
+
+    /// Below the first size of 4: the limit bounds the buffer from the start.
+    #[test]
+    fn a_limit_below_four_records_is_kept() {
+        for limit in 1..4 {
+            let history = History::new(limit, None).of_job(&Arc::from("job"));
+            for _ in 0..6 {
+                history.make_room();
+                history.skipped(Utc::now(), SkipReason::Overlap);
+                assert!(capacity(&history) <= limit, "limit {limit}");
+            }
+            assert_eq!(history.records().len(), limit);
+        }
     }
 
     #[test]
