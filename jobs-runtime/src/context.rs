@@ -24,12 +24,11 @@ use tokio::sync::watch;
 ///     }
 /// }
 /// ```
+//
+// Its fields are held by value, not behind an `Arc`: a context is made for every attempt and
+// cloned rarely, and an allocation per run is a measurable share of a run in a burst.
 #[derive(Clone)]
 pub struct JobContext {
-    inner: Arc<ContextInner>,
-}
-
-struct ContextInner {
     name: Arc<str>,
     run_id: RunId,
     attempt: u32,
@@ -64,16 +63,14 @@ impl JobContext {
             Origin::Enqueued(id, payload) => (Some((id, payload)), false),
         };
         Self {
-            inner: Arc::new(ContextInner {
-                name,
-                run_id,
-                attempt,
-                scheduled_at,
-                shutdown,
-                states,
-                enqueued,
-                catch_up,
-            }),
+            name,
+            run_id,
+            attempt,
+            scheduled_at,
+            shutdown,
+            states,
+            enqueued,
+            catch_up,
         }
     }
 
@@ -81,36 +78,36 @@ impl JobContext {
     /// `catch_up` policy when a process started again (durable stores only).
     #[must_use]
     pub fn is_catch_up(&self) -> bool {
-        self.inner.catch_up
+        self.catch_up
     }
 
     /// The enqueued job this run belongs to; `None` for a scheduled tick or a triggered run.
     #[must_use]
     pub fn job_id(&self) -> Option<JobId> {
-        self.inner.enqueued.as_ref().map(|(id, _)| *id)
+        self.enqueued.as_ref().map(|(id, _)| *id)
     }
 
     /// The enqueued job's payload, a JSON object of its payload parameters.
     pub(crate) fn payload(&self) -> Option<&str> {
-        self.inner.enqueued.as_ref().map(|(_, payload)| &**payload)
+        self.enqueued.as_ref().map(|(_, payload)| &**payload)
     }
 
     /// The job's name: `module::path::fn_name` unless `#[job(name = "…")]` says otherwise.
     #[must_use]
     pub fn name(&self) -> &str {
-        &self.inner.name
+        &self.name
     }
 
     /// This run's identifier, the same for every attempt of the run and in its history record.
     #[must_use]
     pub fn run_id(&self) -> RunId {
-        self.inner.run_id
+        self.run_id
     }
 
     /// The attempt, counting from 1; `retries = 3` allows attempts 1 to 4.
     #[must_use]
     pub fn attempt(&self) -> u32 {
-        self.inner.attempt
+        self.attempt
     }
 
     /// The instant this run was scheduled for, before any jitter: the same for every attempt and
@@ -118,13 +115,13 @@ impl JobContext {
     /// instant it was due (when it was enqueued, or its delay's end).
     #[must_use]
     pub fn scheduled_at(&self) -> DateTime<Utc> {
-        self.inner.scheduled_at
+        self.scheduled_at
     }
 
     /// Resolves when the runtime begins to shut down. The run may go on until the shutdown
     /// timeout, when it is cancelled; a job that can stop early should listen here.
     pub async fn cancelled(&self) {
-        let mut shutdown = self.inner.shutdown.clone();
+        let mut shutdown = self.shutdown.clone();
         // An error means the runtime is gone, which is a shutdown too.
         let _ = shutdown.wait_for(|&stopping| stopping).await;
     }
@@ -132,11 +129,11 @@ impl JobContext {
     /// Whether the runtime has begun to shut down.
     #[must_use]
     pub fn is_cancelled(&self) -> bool {
-        *self.inner.shutdown.borrow()
+        *self.shutdown.borrow()
     }
 
     pub(crate) fn states(&self) -> &States {
-        &self.inner.states
+        &self.states
     }
 }
 
