@@ -290,6 +290,25 @@ fn lateness_section(md: &mut String, rows: &[Row<Lateness>], svg_link: &str) {
             }
         }
     }
+    notes.extend(fixed_notes(rows));
+    let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "![Lateness distribution with {} jobs]({svg_link})\n",
+        count(TARGET_JOBS)
+    );
+    if !notes.is_empty() {
+        let _ = writeln!(md, "Notes:\n");
+        for note in notes {
+            let _ = writeln!(md, "- {note}");
+        }
+        let _ = writeln!(md);
+    }
+}
+
+/// The notes below the lateness table: what its figures alone do not explain.
+fn fixed_notes(rows: &[Row<Lateness>]) -> Vec<String> {
+    let mut notes = Vec::new();
     if rows.iter().any(|row| {
         row.subject == Subject::TokioCron && row.outcome.as_ref().is_ok_and(|l| l.missed > 0)
     }) {
@@ -316,19 +335,7 @@ fn lateness_section(md: &mut String, rows: &[Row<Lateness>], svg_link: &str) {
                 .to_owned(),
         );
     }
-    let _ = writeln!(md);
-    let _ = writeln!(
-        md,
-        "![Lateness distribution with {} jobs]({svg_link})\n",
-        count(TARGET_JOBS)
-    );
-    if !notes.is_empty() {
-        let _ = writeln!(md, "Notes:\n");
-        for note in notes {
-            let _ = writeln!(md, "- {note}");
-        }
-        let _ = writeln!(md);
-    }
+    notes
 }
 
 fn idle_section(md: &mut String, rows: &[Row<Idle>]) {
