@@ -51,8 +51,8 @@ fn main() {
         .expect("a tokio runtime");
     runtime.block_on(async move {
         let fired = Arc::new(AtomicUsize::new(0));
-        // Held until every firing is counted: dropping the handle would not stop the jobs, but
-        // it keeps what is measured the same for both subjects.
+        // The handle is held until every firing is counted, as a program holds it while it runs
+        // (dropping it would not stop the jobs, only close their commands).
         let _keep = if subject == "jobs" {
             Some(start_jobs(n, &fired).await)
         } else {
